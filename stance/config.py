@@ -1,0 +1,165 @@
+"""Typed configuration: the schema behind `configs/*.yaml`.
+
+Plain dataclasses, so loading a saved model never imports Hydra; `register_configs` puts
+them in Hydra's ConfigStore, which makes a misspelled key fail at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Optional
+
+from stance.errors import StanceError
+
+
+@dataclass
+class DataConfig:
+    name: str = field(default="seeds", metadata={"help": "Short name of the data set."})
+    format: str = field(default="csv", metadata={"help": "'csv' (labeled sentences) or 'tweeteval'."})
+    path: str = field(default="seeds/sentences.csv", metadata={"help": "File or folder of the data; relative paths are tried from the working directory, then the project root."})
+    labels: list[str] = field(default_factory=lambda: ["supportive", "skeptical", "neutral"], metadata={"help": "All labels, in report order."})
+    stance_labels: list[str] = field(default_factory=lambda: ["supportive", "skeptical"], metadata={"help": "Labels whose F1 is averaged into F_avg."})
+    target: str = field(default="china-mediator", metadata={"help": "Slug of the stance target (csv format)."})
+    group_column: str = field(default="article", metadata={"help": "Cross-validation groups: no group is split between train and test."})
+    targets: list[str] = field(default_factory=list, metadata={"help": "tweeteval: the target folders to read."})
+    target_names: dict[str, str] = field(default_factory=dict, metadata={"help": "tweeteval: readable name of each target, put before the text."})
+    label_ids: dict[str, str] = field(default_factory=dict, metadata={"help": "tweeteval: label id in the files -> label name."})
+    strip: list[str] = field(default_factory=list, metadata={"help": "Tokens removed from every text (e.g. the constant '#SemST')."})
+
+
+@dataclass
+class TfidfConfig:
+    name: str = field(default="tfidf", metadata={"help": "Model kind."})
+    word_ngram_max: int = field(default=2, metadata={"help": "Word n-grams 1..N."})
+    char_ngram_min: int = field(default=2, metadata={"help": "Shortest character n-gram (within word boundaries)."})
+    char_ngram_max: int = field(default=5, metadata={"help": "Longest character n-gram."})
+    min_df: int = field(default=1, metadata={"help": "Drop n-grams seen in fewer documents."})
+    sublinear_tf: bool = field(default=True, metadata={"help": "Use 1 + log(tf)."})
+    C: float = field(default=10.0, metadata={"help": "Inverse regularisation strength of the logistic regression."})
+    class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' or null."})
+    max_iter: int = field(default=5000, metadata={"help": "Solver iterations."})
+
+    def check(self) -> None:
+        _positive(self, "word_ngram_max", "char_ngram_min", "char_ngram_max", "min_df", "C", "max_iter")
+        if self.char_ngram_min > self.char_ngram_max:
+            raise StanceError("model.char_ngram_min must not exceed model.char_ngram_max")
+        _class_weight(self)
+
+
+@dataclass
+class TransformerConfig:
+    name: str = field(default="transformer", metadata={"help": "Model kind."})
+    checkpoint: Optional[str] = field(default=None, metadata={"help": "Local folder or hub name; null = the packaged all-MiniLM-L6-v2."})
+    max_length: int = field(default=128, metadata={"help": "Tokens per text; longer texts are truncated."})
+    epochs: float = field(default=6.0, metadata={"help": "Training epochs."})
+    learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate (AdamW)."})
+    batch_size: int = field(default=16, metadata={"help": "Training batch size per device."})
+    eval_batch_size: int = field(default=64, metadata={"help": "Batch size when predicting."})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
+    warmup: float = field(default=0.1, metadata={"help": "Warm-up: a fraction of the steps if < 1, else a step count."})
+    class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' weights the loss by inverse label frequency, or null."})
+    max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (-1: train for `epochs`)."})
+    device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
+
+    def check(self) -> None:
+        _positive(self, "max_length", "epochs", "learning_rate", "batch_size", "eval_batch_size")
+        _non_negative(self, "weight_decay", "warmup")
+        _class_weight(self)
+        _device(self)
+
+
+@dataclass
+class SetFitConfig:
+    name: str = field(default="setfit", metadata={"help": "Model kind."})
+    checkpoint: Optional[str] = field(default=None, metadata={"help": "Sentence-transformers folder or hub name; null = the packaged all-MiniLM-L6-v2."})
+    contrastive_iterations: int = field(default=0, metadata={"help": "SetFit contrastive pair iterations; 0 keeps the body frozen (the default: as accurate here, 80x faster)."})
+    contrastive_epochs: int = field(default=1, metadata={"help": "Epochs of contrastive fine-tuning."})
+    body_learning_rate: float = field(default=2e-5, metadata={"help": "Learning rate of the contrastive phase."})
+    batch_size: int = field(default=16, metadata={"help": "Batch size of the contrastive phase."})
+    eval_batch_size: int = field(default=64, metadata={"help": "Batch size when embedding."})
+    max_length: int = field(default=256, metadata={"help": "Tokens per text; longer texts are truncated."})
+    C: float = field(default=1.0, metadata={"help": "Inverse regularisation strength of the logistic-regression head."})
+    class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' or null, for the head."})
+    device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
+
+    def check(self) -> None:
+        _positive(self, "contrastive_epochs", "body_learning_rate", "batch_size", "eval_batch_size", "max_length", "C")
+        _non_negative(self, "contrastive_iterations")
+        _class_weight(self)
+        _device(self)
+
+
+MODEL_CONFIGS: dict[str, type] = {"tfidf": TfidfConfig, "transformer": TransformerConfig, "setfit": SetFitConfig}
+
+
+@dataclass
+class TrainConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: Any = None
+    seed: int = field(default=0, metadata={"help": "Seed for folds' bootstrap, initialisation and shuffling."})
+    output_dir: str = field(default="models/${model.name}", metadata={"help": "Where the model folder and its reports go."})
+    overwrite: bool = field(default=False, metadata={"help": "Replace an existing model folder."})
+    n_bootstrap: int = field(default=1000, metadata={"help": "Bootstrap resamples for the intervals."})
+    confidence: float = field(default=0.95, metadata={"help": "Coverage of the bootstrap intervals."})
+    train_fraction: float = field(default=1.0, metadata={"help": "Share of each training fold used (learning curves)."})
+    final_fit: bool = field(default=True, metadata={"help": "After evaluation, fit on all data and save the model."})
+
+    def check(self) -> None:
+        if self.n_bootstrap < 2:
+            raise StanceError("n_bootstrap must be at least 2")
+        if not 0 < self.confidence < 1:
+            raise StanceError("confidence must be between 0 and 1")
+        if not 0 < self.train_fraction <= 1:
+            raise StanceError("train_fraction must be in (0, 1]")
+        missing = [x for x in self.data.stance_labels if x not in self.data.labels]
+        if missing:
+            raise StanceError(f"data.stance_labels {missing} are not among data.labels {self.data.labels}")
+        if len(set(self.data.labels)) != len(self.data.labels) or len(self.data.labels) < 2:
+            raise StanceError("data.labels must hold at least two distinct labels")
+        self.model.check()
+
+
+def model_config_from_dict(values: dict[str, Any]) -> Any:
+    """Rebuild a model config saved in a manifest (unknown keys are an error)."""
+    name = values.get("name")
+    if name not in MODEL_CONFIGS:
+        raise StanceError(f"unknown model kind {name!r} (known: {', '.join(MODEL_CONFIGS)})")
+    schema = MODEL_CONFIGS[name]
+    known = {f.name for f in fields(schema)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise StanceError(f"unknown {name} setting(s): {', '.join(unknown)}")
+    return schema(**values)
+
+
+def register_configs() -> None:
+    """Register the schemas with Hydra; the YAML files extend them via their defaults lists."""
+    from hydra.core.config_store import ConfigStore
+
+    store = ConfigStore.instance()
+    store.store(name="train_schema", node=TrainConfig)
+    store.store(group="data", name="data_schema", node=DataConfig)
+    for name, schema in MODEL_CONFIGS.items():
+        store.store(group="model", name=f"{name}_schema", node=schema)
+
+
+def _positive(cfg: Any, *names: str) -> None:
+    for name in names:
+        if not getattr(cfg, name) > 0:
+            raise StanceError(f"model.{name} must be positive (got {getattr(cfg, name)})")
+
+
+def _non_negative(cfg: Any, *names: str) -> None:
+    for name in names:
+        if getattr(cfg, name) < 0:
+            raise StanceError(f"model.{name} must not be negative (got {getattr(cfg, name)})")
+
+
+def _class_weight(cfg: Any) -> None:
+    if cfg.class_weight not in (None, "balanced"):
+        raise StanceError(f"model.class_weight must be 'balanced' or null (got {cfg.class_weight!r})")
+
+
+def _device(cfg: Any) -> None:
+    if cfg.device not in ("auto", "cpu", "cuda", "mps"):
+        raise StanceError(f"model.device must be auto, cpu, cuda or mps (got {cfg.device!r})")

@@ -1,0 +1,46 @@
+"""The one interface every classifier kind implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+
+class StanceClassifier(ABC):
+    """fit / predict_proba / save / load: training, evaluation and the CLI use nothing else.
+
+    `labels` fixes the column order of `predict_proba`. `save` writes the weights into an
+    existing folder (the caller adds the manifest and moves the folder into place);
+    `load` reads them back without unpickling anything.
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(self, config: Any, labels: Sequence[str], seed: int = 0):
+        self.config = config
+        self.labels = list(labels)
+        self.seed = seed
+
+    @abstractmethod
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "StanceClassifier":
+        """Train on texts and their string labels; returns self."""
+
+    @abstractmethod
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities, shape (len(texts), len(self.labels)), rows summing to 1."""
+
+    @abstractmethod
+    def save(self, folder: Path) -> None:
+        """Write the weights into `folder` (safetensors and JSON only)."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, folder: Path, config: Any, labels: Sequence[str]) -> "StanceClassifier":
+        """Rebuild a trained classifier from `folder`."""
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        probabilities = self.predict_proba(texts)
+        return [self.labels[i] for i in probabilities.argmax(axis=1)]
