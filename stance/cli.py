@@ -1,0 +1,233 @@
+"""The `stance` command: classify, evaluate, info, data.
+
+A plain argparse program (Hydra is for experiments). Exit codes: 0 success, 2 bad usage or
+bad input (one line on stderr), 1 unexpected internal error (one line; --debug shows the
+traceback). Heavy libraries are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from stance.errors import StanceError
+
+CHUNK = 256
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise StanceError(f"{self.prog}: {message} (see --help)")
+
+
+def _probability(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return number
+
+
+def _at_least_two(value: str) -> int:
+    number = int(value)
+    if number < 2:
+        raise argparse.ArgumentTypeError("must be at least 2")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="stance", description=__doc__.split("\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    from stance import __version__
+
+    parser.add_argument("--version", action="version", version=f"stance {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    classify = commands.add_parser("classify", help="label sentences with a trained model")
+    classify.add_argument("model_dir", help="a model folder (e.g. models/tfidf)")
+    classify.add_argument("texts", nargs="*", help="sentences to classify; '-' reads stdin, one per line")
+    classify.add_argument("--file", "-f", help="a text file (one sentence a line) or a CSV with a 'text' column; '-' for stdin")
+    classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    evaluate = commands.add_parser("evaluate", help="score a model on a labeled CSV (columns text, label)")
+    evaluate.add_argument("model_dir")
+    evaluate.add_argument("data", help="CSV with 'text' and 'label' columns; others are ignored")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--n-bootstrap", type=_at_least_two, default=1000, help="bootstrap resamples for the intervals")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    info = commands.add_parser("info", help="show a model folder's manifest")
+    info.add_argument("model_dir")
+    info.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    info.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    data = commands.add_parser("data", help="label counts of a labeled data file")
+    data.add_argument("path", nargs="?", default="seeds/sentences.csv")
+    data.add_argument("--group", default="article", help="column to count by (default: article)")
+    data.add_argument("--labels", default="supportive,skeptical,neutral", help="comma-separated label set")
+    data.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _classify(args: argparse.Namespace) -> int:
+    from stance.inputs import read_inputs
+    from stance.models import load_model
+
+    if not args.texts and args.file is None:
+        raise StanceError("classify: give sentences, '-' for stdin, or --file")
+    model, _ = load_model(args.model_dir)
+    inputs = read_inputs(args.texts, args.file)
+    if inputs.skipped_empty:
+        shown = ", ".join(inputs.skipped_empty[:3]) + (", ..." if len(inputs.skipped_empty) > 3 else "")
+        print(f"skipped {len(inputs.skipped_empty)} empty text(s): {shown}", file=sys.stderr)
+    if not inputs.texts:
+        raise StanceError("classify: no non-empty text to classify")
+    probabilities = _predict_in_chunks(model, inputs.texts)
+    out = sys.stdout
+    if not args.json:
+        out.write(f"{'label':<12} {'score':>5}  text\n")
+    for text, row in zip(inputs.texts, probabilities):
+        best = int(row.argmax())
+        if args.json:
+            scores = {label: round(float(p), 6) for label, p in zip(model.labels, row)}
+            out.write(json.dumps({"text": text, "label": model.labels[best], "scores": scores}, ensure_ascii=False) + "\n")
+        else:
+            shown = text if len(text) <= 90 else text[:87] + "..."
+            out.write(f"{model.labels[best]:<12} {row[best]:>5.2f}  {shown}\n")
+    return 0
+
+
+def _predict_in_chunks(model: Any, texts: list[str]):
+    """Predict in chunks, with a progress bar on stderr for long inputs at a terminal."""
+    import numpy as np
+
+    chunks = [texts[i : i + CHUNK] for i in range(0, len(texts), CHUNK)]
+    progress = None
+    if len(chunks) > 1 and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = tqdm(total=len(texts), unit="sent", file=sys.stderr)
+    parts = []
+    for chunk in chunks:
+        parts.append(model.predict_proba(chunk))
+        if progress is not None:
+            progress.update(len(chunk))
+    if progress is not None:
+        progress.close()
+    return np.vstack(parts)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from stance.data import load_labeled
+    from stance.evaluation import evaluate_predictions
+    from stance.models import load_model
+    from stance.reports import fmt, fmt_interval, metrics_tables
+
+    model, manifest = load_model(args.model_dir)
+    data = load_labeled(args.data, model.labels, required=("text", "label"), unique_texts=False)
+    probabilities = _predict_in_chunks(model, data.texts)
+    predicted = [model.labels[i] for i in probabilities.argmax(axis=1)]
+    metrics = evaluate_predictions(
+        data.labels, predicted, model.labels, manifest.get("stance_labels", []),
+        n_bootstrap=args.n_bootstrap, confidence=0.95, seed=args.seed,
+    )
+    if args.json:
+        print(json.dumps(metrics))
+        return 0
+    print(f"{args.data}: {metrics['n']} sentences, model {args.model_dir} ({manifest['kind']})")
+    print(f"macro-F1 {fmt(metrics['macro_f1'])} {fmt_interval(metrics['intervals']['macro_f1'])}   "
+          f"F_avg {fmt(metrics['f_avg'])} {fmt_interval(metrics['intervals']['f_avg'])}   "
+          f"accuracy {fmt(metrics['accuracy'])}   (95% bootstrap intervals)")
+    print()
+    print("\n".join(metrics_tables(metrics)))
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from stance.manifest import read_manifest
+    from stance.reports import fmt, fmt_interval
+
+    manifest = read_manifest(args.model_dir)
+    if args.json:
+        print(json.dumps(manifest, indent=2))
+        return 0
+    metrics = manifest.get("metrics") or {}
+    intervals = metrics.get("intervals") if isinstance(metrics.get("intervals"), dict) else {}
+    lines = [
+        f"model:        {args.model_dir}",
+        f"kind:         {manifest['kind']}",
+        f"target:       {manifest.get('target', '?')}",
+        f"labels:       {', '.join(manifest['labels'])} (stance labels: {', '.join(manifest.get('stance_labels', []))})",
+        f"created:      {manifest.get('created', '?')}",
+        f"data:         {manifest.get('data_fingerprint', '?')}",
+    ]
+    if metrics:
+        lines.append(f"evaluation:   {metrics.get('protocol', '?')}")
+        for name in ("macro_f1", "f_avg", "accuracy"):
+            value = metrics.get(name)
+            value = value if isinstance(value, (int, float)) else None
+            lines.append(f"  {name + ':':<12}{fmt(value)} {fmt_interval(intervals.get(name)) if intervals.get(name) else ''}".rstrip())
+    model_config = (manifest.get("config") or {}).get("model") or {}
+    if model_config:
+        lines.append("settings:     " + ", ".join(f"{k}={v}" for k, v in model_config.items() if k != "name"))
+    versions = manifest.get("versions") or {}
+    if versions:
+        lines.append("versions:     " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    print("\n".join(lines))
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from stance.data import load_labeled
+
+    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    data = load_labeled(args.path, labels, required=("text", "label", args.group))
+    counts = Counter(zip(data.columns[args.group], data.labels))
+    groups = list(dict.fromkeys(data.columns[args.group]))
+    width = max(len(args.group), *(len(g) for g in groups), len("total"))
+    print(f"{args.group:<{width}} " + " ".join(f"{x:>10}" for x in labels) + f" {'total':>7}")
+    for group in groups:
+        row = [counts[(group, x)] for x in labels]
+        print(f"{group:<{width}} " + " ".join(f"{c:>10}" for c in row) + f" {sum(row):>7}")
+    totals = [sum(counts[(g, x)] for g in groups) for x in labels]
+    print(f"{'total':<{width}} " + " ".join(f"{c:>10}" for c in totals) + f" {sum(totals):>7}")
+    return 0
+
+
+COMMANDS = {"classify": _classify, "evaluate": _evaluate, "info": _info, "data": _data}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        # Sentences may follow options ("classify DIR --json TEXT"); argparse leaves those
+        # as extras, which only `classify` accepts (an unknown option stays an error).
+        args, extras = parser.parse_known_args(argv)
+        unknown = [x for x in extras if x.startswith("-") and x != "-"]
+        if extras and (args.command != "classify" or unknown):
+            parser.error(f"unrecognized arguments: {' '.join(unknown or extras)}")
+        if extras:
+            args.texts = [*args.texts, *extras]
+        return COMMANDS[args.command](args)
+    except StanceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as err:  # noqa: BLE001 - the last line of defence: one line, not a traceback
+        if debug:
+            raise
+        print(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", file=sys.stderr)
+        return 1

@@ -1,0 +1,135 @@
+"""Evaluation reports written next to a model: metrics.json, report.md, a PNG, errors.csv."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from stance.data import write_csv
+from stance.manifest import CONFUSION_PNG, ERRORS_CSV, METRICS, REPORT
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def fmt_interval(interval: Sequence[float] | None) -> str:
+    return "n/a" if not interval else f"[{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def _with_interval(metrics: dict[str, Any], name: str) -> str:
+    return f"{fmt(metrics.get(name))} {fmt_interval(metrics.get('intervals', {}).get(name))}"
+
+
+def metrics_tables(metrics: dict[str, Any]) -> list[str]:
+    """Markdown tables of one evaluation: per-class scores and the confusion matrix."""
+    labels = metrics["confusion"]["labels"]
+    lines = ["| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    for label in labels:
+        s = metrics["per_class"][label]
+        lines.append(f"| {label} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+    lines += ["", "Confusion matrix (rows: true label, columns: predicted):", ""]
+    lines.append("| true \\ predicted | " + " | ".join(labels) + " |")
+    lines.append("|---|" + "---:|" * len(labels))
+    for label, row in zip(labels, metrics["confusion"]["matrix"]):
+        lines.append(f"| {label} | " + " | ".join(str(x) for x in row) + " |")
+    return lines
+
+
+def render_report(result: dict[str, Any]) -> str:
+    """The readable report: headline with intervals against the baseline, then details."""
+    baseline = result["baseline"]
+    confidence = int(round(result["intervals"]["confidence"] * 100))
+    lines = [
+        f"# Evaluation report: {result['model']}",
+        "",
+        f"Data: `{result['data']['path']}` ({result['n']} sentences, target `{result['data']['target']}`).",
+        f"Protocol: {result['protocol']}.",
+        f"Intervals: {confidence}% bootstrap over sentences, {result['intervals']['n_resamples']} resamples.",
+        "",
+        f"| system | macro-F1 [{confidence}% CI] | F_avg [{confidence}% CI] | accuracy |",
+        "|---|---:|---:|---:|",
+        f"| {result['model']} | {_with_interval(result, 'macro_f1')} | {_with_interval(result, 'f_avg')} | {fmt(result['accuracy'])} |",
+        f"| majority baseline | {_with_interval(baseline, 'macro_f1')} | {_with_interval(baseline, 'f_avg')} | {fmt(baseline['accuracy'])} |",
+        "",
+        f"F_avg is the mean F1 of the stance labels ({', '.join(result['data']['stance_labels'])}), "
+        "the SemEval-2016 stance metric.",
+        "",
+        "## Per class",
+        "",
+        *metrics_tables(result),
+    ]
+    if result.get("per_fold"):
+        lines += ["", "## Per held-out group", "", "| held out | n | macro-F1 | F_avg | accuracy |", "|---|---:|---:|---:|---:|"]
+        for fold in result["per_fold"]:
+            lines.append(
+                f"| {fold['group']} | {fold['n']} | {fmt(fold['macro_f1'])} | {fmt(fold['f_avg'])} | {fmt(fold['accuracy'])} |"
+            )
+    timing = result.get("timing", {})
+    if timing:
+        lines += ["", "## Cost", ""]
+        names = {
+            "evaluation_seconds": "evaluation (cross-validation) wall time, s",
+            "final_fit_seconds": "final fit on all data, s",
+            "train_seconds": "training wall time in all, s",
+            "classify_sentences_per_second": "classify throughput, sentences/s",
+        }
+        for key, label in names.items():
+            if key in timing:
+                lines.append(f"- {label}: {timing[key]:.1f}")
+        if "size_bytes" in result:
+            lines.append(f"- model size on disk: {result['size_bytes'] / 1e6:.1f} MB")
+    if result.get("top_features"):
+        lines += ["", "## Heaviest n-grams per label (final model)", ""]
+        for label, features in result["top_features"].items():
+            lines.append(f"- **{label}**: " + ", ".join(f"`{name}`" for name, _ in features))
+    return "\n".join(lines) + "\n"
+
+
+def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (i, j), value in np.ndenumerate(matrix):
+        ax.text(j, i, str(value), ha="center", va="center", color="white" if value > threshold else "black")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_reports(
+    folder: Path,
+    result: dict[str, Any],
+    texts: Sequence[str],
+    gold: Sequence[str],
+    probabilities: np.ndarray,
+    groups: Sequence[str],
+) -> None:
+    """metrics.json, report.md, confusion_matrix.png and errors.csv (each held-out mistake)."""
+    folder = Path(folder)
+    (folder / METRICS).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (folder / REPORT).write_text(render_report(result), encoding="utf-8")
+    labels = result["confusion"]["labels"]
+    plot_confusion(result["confusion"]["matrix"], labels, folder / CONFUSION_PNG,
+                   f"{result['model']}: {result['protocol_short']}")
+    predicted = probabilities.argmax(axis=1)
+    rows = []
+    for i, text in enumerate(texts):
+        if labels[predicted[i]] != gold[i]:
+            rows.append([text, groups[i], gold[i], labels[predicted[i]],
+                         *(f"{p:.4f}" for p in probabilities[i])])
+    write_csv(folder / ERRORS_CSV, ["text", "group", "true", "predicted", *(f"p_{x}" for x in labels)], rows)
