@@ -29,6 +29,7 @@ def to_train_config(cfg: Any) -> TrainConfig:
         from omegaconf import OmegaConf
         from omegaconf.errors import OmegaConfBaseException
 
+        _reject_unknown_keys(cfg)
         try:
             cfg = OmegaConf.to_object(cfg)
         except OmegaConfBaseException as err:
@@ -37,6 +38,25 @@ def to_train_config(cfg: Any) -> TrainConfig:
         raise StanceError("config has no model: pick one with model=tfidf|transformer|setfit")
     cfg.check()
     return cfg
+
+
+def _reject_unknown_keys(cfg: Any) -> None:
+    """`+key=value` force-adds keys that the schema lacks; refuse them instead of ignoring them."""
+    from omegaconf import DictConfig, OmegaConf
+
+    def walk(node: Any, prefix: str) -> None:
+        schema = OmegaConf.get_type(node)
+        if dataclasses.is_dataclass(schema):
+            known = {f.name for f in dataclasses.fields(schema)}
+            unknown = sorted(set(node.keys()) - known)
+            if unknown:
+                raise StanceError(f"unknown config key {prefix}{unknown[0]} (known: {', '.join(sorted(known))})")
+        for key in node.keys():
+            child = node._get_node(key)
+            if isinstance(child, DictConfig) and not child._is_missing() and not child._is_none():
+                walk(child, f"{prefix}{key}.")
+
+    walk(cfg, "")
 
 
 def config_as_dict(config: TrainConfig) -> dict[str, Any]:

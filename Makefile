@@ -1,0 +1,32 @@
+# One-command set-up: `make train` and `make test` create .venv when it is missing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+
+.PHONY: setup train train-tfidf test clean
+
+# torch first, pinned: its CPU build lies on disk here, while an unpinned torch pulls a
+# multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+# All three models, then reports/comparison.{md,png,json}.
+train: setup
+	$(PY) scripts/train.py -m model=tfidf,transformer,setfit overwrite=true
+
+train-tfidf: setup
+	$(PY) scripts/train.py overwrite=true
+
+test: setup
+	$(PY) -m pytest
+
+clean:
+	rm -rf models/tfidf models/transformer models/setfit reports multirun

@@ -1,0 +1,128 @@
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+TEXT = "China can be an honest broker."
+
+
+def _one_clean_line(result):
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
+    return lines[0]
+
+
+def test_classify_json_prints_one_valid_object_per_text(tfidf_model):
+    result = run_cli("classify", str(tfidf_model), "--json", TEXT, "Beijing's plan is a fig leaf.")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["text"] for r in rows] == [TEXT, "Beijing's plan is a fig leaf."]
+    for row in rows:
+        assert set(row["scores"]) == {"supportive", "skeptical", "neutral"}
+        assert sum(row["scores"].values()) == pytest.approx(1, abs=1e-5)
+        assert row["label"] == max(row["scores"], key=row["scores"].get)
+
+
+def test_classify_table_stdin_and_files(tfidf_model, tmp_path):
+    table = run_cli("classify", str(tfidf_model), TEXT)
+    assert table.returncode == 0 and TEXT in table.stdout.decode() and "label" in table.stdout.decode()
+
+    stdin = run_cli("classify", str(tfidf_model), "--json", "-", stdin=b"First one.\r\n\r\nSecond one.\n")
+    assert [json.loads(x)["text"] for x in stdin.stdout.decode().splitlines()] == ["First one.", "Second one."]
+    assert "skipped 1 empty" in stdin.stderr.decode()
+
+    lines = tmp_path / "in.txt"
+    lines.write_bytes("\ufeffOne.\nTwo.\n".encode())
+    result = run_cli("classify", str(tfidf_model), "--json", "--file", str(lines))
+    assert [json.loads(x)["text"] for x in result.stdout.decode().splitlines()] == ["One.", "Two."]
+
+    table_csv = tmp_path / "in.csv"
+    table_csv.write_text('id,text\n1,"A quoted, text"\n2,Another\n')
+    result = run_cli("classify", str(tfidf_model), "--json", "--file", str(table_csv))
+    assert [json.loads(x)["text"] for x in result.stdout.decode().splitlines()] == ["A quoted, text", "Another"]
+
+
+def test_evaluate_json_on_any_csv_with_text_and_label(tfidf_model, tmp_path):
+    data = tmp_path / "some.csv"
+    data.write_text("label,source,text\nskeptical,x,The plan is a fig leaf for Moscow.\n"
+                    "neutral,y,The leaders had dinner.\nsupportive,z,China can broker peace.\n")
+    result = run_cli("evaluate", str(tfidf_model), str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert {"macro_f1", "f_avg", "accuracy", "n", "per_class", "confusion"} <= set(metrics)
+    assert metrics["n"] == 3
+    readable = run_cli("evaluate", str(tfidf_model), str(data))
+    assert "macro-F1" in readable.stdout.decode() and "Confusion matrix" in readable.stdout.decode()
+
+
+def test_info_and_data(tfidf_model):
+    info = run_cli("info", str(tfidf_model))
+    assert info.returncode == 0 and "kind:         tfidf" in info.stdout.decode()
+    assert json.loads(run_cli("info", str(tfidf_model), "--json").stdout)["kind"] == "tfidf"
+    data = run_cli("data")
+    assert data.returncode == 0
+    assert data.stdout.decode().splitlines()[-1].split() == ["total", "28", "79", "172", "279"]
+
+
+def test_bad_inputs_exit_2_with_one_line(tfidf_model, tmp_path):
+    no_manifest = tmp_path / "empty_model"
+    no_manifest.mkdir()
+    bad_columns = tmp_path / "cols.csv"
+    bad_columns.write_text("sentence,label\nHi,neutral\n")
+    bad_label = tmp_path / "labels.csv"
+    bad_label.write_text("text,label\nHi,positive\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    blank_lines = tmp_path / "blank.txt"
+    blank_lines.write_text("\n  \n")
+    cases = {
+        ("classify", str(tmp_path / "missing"), TEXT): "no such model folder",
+        ("classify", str(no_manifest), TEXT): "not a model folder",
+        ("evaluate", str(tfidf_model), str(bad_columns)): "missing column(s) text",
+        ("evaluate", str(tfidf_model), str(bad_label)): "row 2: unknown label 'positive'",
+        ("evaluate", str(tfidf_model), str(empty)): "empty file",
+        ("classify", str(tfidf_model), "--file", str(empty)): "empty file",
+        ("classify", str(tfidf_model), "--file", str(blank_lines)): "no non-empty text",
+        ("classify", str(tfidf_model), "--file", str(bad_columns.with_suffix(".nope"))): "no such file",
+        ("classify", str(tfidf_model), "--jsn", TEXT): "unrecognized arguments: --jsn",
+        ("classify",): "the following arguments are required",
+    }
+    for args, message in cases.items():
+        result = run_cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in _one_clean_line(result), args
+
+
+def test_broken_manifest_and_weights(tfidf_model, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(tfidf_model, broken)
+    (broken / "stance.json").write_text("{not json")
+    assert "not valid JSON" in _one_clean_line(run_cli("classify", str(broken), TEXT))
+    shutil.copy(tfidf_model / "stance.json", broken / "stance.json")
+    weights = broken / "tfidf.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    result = run_cli("classify", str(broken), TEXT)
+    assert result.returncode == 2 and "corrupt or incomplete" in _one_clean_line(result)
+
+
+def test_classifying_with_tfidf_imports_no_heavy_library(tfidf_model):
+    code = (
+        "import sys; from stance.cli import main; "
+        f"main(['classify', {str(tfidf_model)!r}, 'x']); "
+        "heavy = [m for m in ('torch', 'transformers', 'datasets', 'hydra', 'matplotlib', 'sentence_transformers') if m in sys.modules]; "
+        "print('HEAVY', heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120)
+    assert "HEAVY []" in result.stdout.decode(), result.stdout.decode() + result.stderr.decode()
+
+
+def test_console_script_is_installed(tfidf_model):
+    stance = shutil.which("stance", path=str(ROOT / ".venv" / "bin")) or shutil.which("stance")
+    assert stance, "the `stance` console script is not installed"
+    result = subprocess.run([stance, "classify", str(tfidf_model), "--json", TEXT], capture_output=True, timeout=120)
+    assert json.loads(result.stdout)["text"] == TEXT
