@@ -82,11 +82,11 @@ def _classify(args: argparse.Namespace) -> int:
         raise StanceError("classify: give sentences, '-' for stdin, or --file")
     model, _ = load_model(args.model_dir)
     inputs = read_inputs(args.texts, args.file)
+    if not inputs.texts:
+        raise StanceError(f"classify: no non-empty text to classify ({len(inputs.skipped_empty)} empty skipped)")
     if inputs.skipped_empty:
         shown = ", ".join(inputs.skipped_empty[:3]) + (", ..." if len(inputs.skipped_empty) > 3 else "")
         print(f"skipped {len(inputs.skipped_empty)} empty text(s): {shown}", file=sys.stderr)
-    if not inputs.texts:
-        raise StanceError("classify: no non-empty text to classify")
     probabilities = _predict_in_chunks(model, inputs.texts)
     out = sys.stdout
     if not args.json:

@@ -1,0 +1,214 @@
+"""SetFit: a sentence-transformers body, normalized embeddings, a logistic-regression head.
+
+With `contrastive_iterations == 0` (the default) the body stays frozen: embed, fit the head.
+Otherwise the body is first fine-tuned contrastively as SetFit 1.2.0 does it: SetFit's pair
+sampler (`num_iterations` positive and negative pairs per sentence) and sentence-transformers'
+`CosineSimilarityLoss` and trainer; then the head is fitted on the tuned body's embeddings.
+
+Saved without pickle: the body with `SentenceTransformer.save` (safetensors) under `body/`,
+the head as safetensors arrays plus JSON, rebuilt into a LogisticRegression on load.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import transformers
+from sklearn.linear_model import LogisticRegression
+
+from stance.config import SetFitConfig
+from stance.errors import StanceError
+from stance.models.base import StanceClassifier
+from stance.models.transformer import (
+    TOKENIZER_CONFIG,
+    TOKENIZER_VOCABULARIES,
+    _first_line,
+    default_checkpoint,
+    quiet_transformers,
+    resolve_device,
+)
+
+BODY = "body"
+HEAD_WEIGHTS = "head.safetensors"
+HEAD_CONFIG = "head.json"
+MAX_ITER = 10_000
+
+
+def quiet_sentence_transformers() -> None:
+    import logging
+
+    quiet_transformers()
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+
+
+def make_head(config: SetFitConfig, seed: int) -> LogisticRegression:
+    return LogisticRegression(C=config.C, class_weight=config.class_weight, max_iter=MAX_ITER, random_state=seed)
+
+
+class SetFitClassifier(StanceClassifier):
+    kind = "setfit"
+
+    def __init__(self, config: SetFitConfig, labels: Sequence[str], seed: int = 0):
+        super().__init__(config, labels, seed)
+        self.body: Any = None
+        self.head: LogisticRegression | None = None
+
+    # ---- training ----
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "SetFitClassifier":
+        from sentence_transformers import SentenceTransformer
+
+        quiet_sentence_transformers()
+        config = self.config
+        texts, labels = list(texts), list(labels)
+        unknown = sorted(set(labels) - set(self.labels))
+        if unknown:
+            raise StanceError(f"training labels {unknown} are not among the model's labels {self.labels}")
+        if not texts:
+            raise StanceError("no training texts")
+        device = resolve_device(config.device)
+        checkpoint = config.checkpoint or default_checkpoint()
+        transformers.set_seed(self.seed)
+        try:
+            body = SentenceTransformer(checkpoint, device=device)
+        except (OSError, ValueError) as err:
+            raise StanceError(f"cannot load sentence-transformers checkpoint {checkpoint}: {_first_line(err)}") from None
+        body.max_seq_length = config.max_length
+        if config.contrastive_iterations > 0:
+            self._tune_body(body, texts, labels, device)
+        body.eval()
+        self.body = body
+        self.head = make_head(config, self.seed).fit(self.embed(texts), labels)
+        return self
+
+    def _tune_body(self, body: Any, texts: list[str], labels: list[str], device: str) -> None:
+        """SetFit's contrastive phase: cosine-similarity loss on same/different-label pairs."""
+        from datasets import Dataset
+        from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+        from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
+        from setfit.sampler import ContrastiveDataset
+        from transformers import PrinterCallback
+
+        config = self.config
+        codes = [self.labels.index(label) for label in labels]
+        pairs = list(ContrastiveDataset(texts, codes, multilabel=False,
+                                        num_iterations=config.contrastive_iterations))
+        dataset = Dataset.from_list(pairs)
+        with tempfile.TemporaryDirectory(prefix="stance-setfit-") as scratch:
+            arguments = SentenceTransformerTrainingArguments(
+                output_dir=scratch,
+                num_train_epochs=config.contrastive_epochs,
+                per_device_train_batch_size=config.batch_size,
+                learning_rate=config.body_learning_rate,
+                warmup_steps=0.1,  # SetFit's warmup_proportion
+                weight_decay=0.01,  # SetFit's l2_weight
+                seed=self.seed,
+                data_seed=self.seed,
+                eval_strategy="no",
+                save_strategy="no",
+                logging_strategy="no",
+                report_to="none",
+                disable_tqdm=True,
+                use_cpu=device == "cpu",
+                dataloader_pin_memory=device == "cuda",
+                dataloader_num_workers=0,
+            )
+            transformers.set_seed(self.seed)
+            trainer = SentenceTransformerTrainer(
+                model=body, args=arguments, train_dataset=dataset, loss=CosineSimilarityLoss(body),
+            )
+            trainer.remove_callback(PrinterCallback)  # with tqdm off it prints the run summary
+            trainer.train()
+        body.to(device)
+
+    # ---- prediction ----
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length embeddings; `encode` sorts by length and batches by eval_batch_size."""
+        return self.body.encode(
+            list(texts), batch_size=self.config.eval_batch_size, show_progress_bar=False,
+            normalize_embeddings=True, convert_to_numpy=True,
+        )
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        if self.body is None or self.head is None:
+            raise RuntimeError("fit or load the classifier first")
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.labels)))
+        if not texts:
+            return out
+        probabilities = self.head.predict_proba(self.embed(texts))
+        # Columns follow the label order even if a training fold lacked a label.
+        classes = [str(c) for c in self.head.classes_]
+        for column, label in enumerate(self.labels):
+            if label in classes:
+                out[:, column] = probabilities[:, classes.index(label)]
+        return out
+
+    # ---- persistence ----
+
+    def save(self, folder: Path) -> None:
+        from safetensors.numpy import save_file
+
+        if self.body is None or self.head is None:
+            raise RuntimeError("fit the classifier before saving it")
+        folder = Path(folder)
+        self.body.save(str(folder / BODY), create_model_card=False, safe_serialization=True)
+        save_file(
+            {"coef": np.ascontiguousarray(self.head.coef_), "intercept": np.ascontiguousarray(self.head.intercept_)},
+            str(folder / HEAD_WEIGHTS),
+        )
+        payload = {"classes": [str(c) for c in self.head.classes_],
+                   "embedding_dimension": int(self.head.coef_.shape[1])}
+        (folder / HEAD_CONFIG).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, config: SetFitConfig, labels: Sequence[str]) -> "SetFitClassifier":
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+        from sentence_transformers import SentenceTransformer
+
+        quiet_sentence_transformers()
+        folder = Path(folder)
+        body_folder = folder / BODY
+        for path in (body_folder / "modules.json", body_folder / "config.json", body_folder / "model.safetensors",
+                     body_folder / TOKENIZER_CONFIG, folder / HEAD_WEIGHTS, folder / HEAD_CONFIG):
+            if not path.is_file():
+                raise StanceError(f"{folder}: missing {path.relative_to(folder)}")
+        if not any((body_folder / name).is_file() for name in TOKENIZER_VOCABULARIES):
+            raise StanceError(f"{folder}: missing tokenizer files in {BODY}/")
+        device = resolve_device(config.device)
+        try:
+            tensors = load_file(str(folder / HEAD_WEIGHTS))
+            payload = json.loads((folder / HEAD_CONFIG).read_text(encoding="utf-8"))
+            classes = [str(c) for c in payload["classes"]]
+            head = make_head(config, 0)
+            head.classes_ = np.array(classes)
+            head.coef_ = tensors["coef"]
+            head.intercept_ = tensors["intercept"]
+            head.n_features_in_ = head.coef_.shape[1]
+            rows = 1 if len(classes) == 2 else len(classes)
+            if head.coef_.shape[0] != rows or head.intercept_.shape != (rows,):
+                raise ValueError("head coefficients do not match its classes")
+            body = SentenceTransformer(
+                str(body_folder), device=device, local_files_only=True, trust_remote_code=False,
+                model_kwargs={"use_safetensors": True},
+            )
+        except (SafetensorError, OSError, ValueError, RuntimeError, KeyError, TypeError,
+                json.JSONDecodeError) as err:
+            raise StanceError(f"{folder}: corrupt or incomplete SetFit weights ({_first_line(err)})") from None
+        if body.get_embedding_dimension() != head.coef_.shape[1]:
+            raise StanceError(f"{folder}: the head does not fit the body's embedding size")
+        unknown = sorted(set(classes) - set(labels))
+        if unknown:
+            raise StanceError(f"{folder}: the head's labels {unknown} are not among the manifest's {list(labels)}")
+        body.max_seq_length = config.max_length
+        body.eval()
+        model = cls(config, labels)
+        model.body = body
+        model.head = head
+        return model
