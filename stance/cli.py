@@ -51,12 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("texts", nargs="*", help="sentences to classify; '-' reads stdin, one per line")
     classify.add_argument("--file", "-f", help="a text file (one sentence a line) or a CSV with a 'text' column; '-' for stdin")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
+    classify.add_argument("--target", help="stance target of the texts, for models trained on several targets")
     classify.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labeled CSV (columns text, label)")
     evaluate.add_argument("model_dir")
     evaluate.add_argument("data", help="CSV with 'text' and 'label' columns; others are ignored")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--target", help="stance target of every row (multi-target models; else a 'target' column is used)")
     evaluate.add_argument("--n-bootstrap", type=_at_least_two, default=1000, help="bootstrap resamples for the intervals")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
@@ -80,14 +82,15 @@ def _classify(args: argparse.Namespace) -> int:
 
     if not args.texts and args.file is None:
         raise StanceError("classify: give sentences, '-' for stdin, or --file")
-    model, _ = load_model(args.model_dir)
+    model, manifest = load_model(args.model_dir)
     inputs = read_inputs(args.texts, args.file)
     if not inputs.texts:
         raise StanceError(f"classify: no non-empty text to classify ({len(inputs.skipped_empty)} empty skipped)")
     if inputs.skipped_empty:
         shown = ", ".join(inputs.skipped_empty[:3]) + (", ..." if len(inputs.skipped_empty) > 3 else "")
         print(f"skipped {len(inputs.skipped_empty)} empty text(s): {shown}", file=sys.stderr)
-    probabilities = _predict_in_chunks(model, inputs.texts)
+    targets = _targets(manifest, args.target, None, len(inputs.texts))
+    probabilities = _predict_in_chunks(model, inputs.texts, targets)
     out = sys.stdout
     if not args.json:
         out.write(f"{'label':<12} {'score':>5}  text\n")
@@ -102,7 +105,23 @@ def _classify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict_in_chunks(model: Any, texts: list[str]):
+def _targets(manifest: dict, given: str | None, column: list[str] | None, n: int) -> list[str] | None:
+    """Per-text targets for a multi-target model (from --target or a column); None otherwise."""
+    known = manifest.get("targets")
+    if not known:
+        if given is not None:
+            raise StanceError(f"--target: this model has a single target ({manifest.get('target')}); leave it out")
+        return None
+    if given is None and column is None:
+        raise StanceError(f"this model was trained on several targets: pass --target (one of: {', '.join(known)})")
+    targets = [given] * n if given is not None else [x.strip() for x in column]
+    unknown = sorted(set(targets) - set(known))
+    if unknown:
+        raise StanceError(f"unknown target {unknown[0]!r} (this model knows: {', '.join(known)})")
+    return targets
+
+
+def _predict_in_chunks(model: Any, texts: list[str], targets: list[str] | None = None):
     """Predict in chunks, with a progress bar on stderr for long inputs at a terminal."""
     import numpy as np
 
@@ -113,8 +132,8 @@ def _predict_in_chunks(model: Any, texts: list[str]):
 
         progress = tqdm(total=len(texts), unit="sent", file=sys.stderr)
     parts = []
-    for chunk in chunks:
-        parts.append(model.predict_proba(chunk))
+    for start, chunk in zip(range(0, len(texts), CHUNK), chunks):
+        parts.append(model.predict_proba(chunk, None if targets is None else targets[start : start + CHUNK]))
         if progress is not None:
             progress.update(len(chunk))
     if progress is not None:
@@ -130,7 +149,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     model, manifest = load_model(args.model_dir)
     data = load_labeled(args.data, model.labels, required=("text", "label"), unique_texts=False)
-    probabilities = _predict_in_chunks(model, data.texts)
+    targets = _targets(manifest, args.target, data.columns.get("target"), len(data.texts))
+    probabilities = _predict_in_chunks(model, data.texts, targets)
     predicted = [model.labels[i] for i in probabilities.argmax(axis=1)]
     metrics = evaluate_predictions(
         data.labels, predicted, model.labels, manifest.get("stance_labels", []),

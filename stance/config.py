@@ -38,6 +38,7 @@ class TfidfConfig:
     C: float = field(default=10.0, metadata={"help": "Inverse regularisation strength of the logistic regression."})
     class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' or null."})
     max_iter: int = field(default=5000, metadata={"help": "Solver iterations."})
+    per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
 
     def check(self) -> None:
         _positive(self, "word_ngram_max", "char_ngram_min", "char_ngram_max", "min_df", "C", "max_iter")
@@ -60,6 +61,7 @@ class TransformerConfig:
     class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' weights the loss by inverse label frequency, or null."})
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (-1: train for `epochs`)."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
+    per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
 
     def check(self) -> None:
         _positive(self, "max_length", "epochs", "learning_rate", "batch_size", "eval_batch_size")
@@ -81,6 +83,7 @@ class SetFitConfig:
     C: float = field(default=1.0, metadata={"help": "Inverse regularisation strength of the logistic-regression head."})
     class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' or null, for the head."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
+    per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
 
     def check(self) -> None:
         _positive(self, "contrastive_epochs", "body_learning_rate", "batch_size", "eval_batch_size", "max_length", "C")
@@ -89,7 +92,24 @@ class SetFitConfig:
         _device(self)
 
 
-MODEL_CONFIGS: dict[str, type] = {"tfidf": TfidfConfig, "transformer": TransformerConfig, "setfit": SetFitConfig}
+@dataclass
+class EnsembleConfig:
+    name: str = field(default="ensemble", metadata={"help": "Model kind."})
+    members: list[str] = field(default_factory=lambda: ["tfidf", "setfit"], metadata={"help": "Member kinds, each with its default settings."})
+    weights: list[float] = field(default_factory=list, metadata={"help": "Weight of each member's probabilities; empty = equal."})
+    per_target: bool = field(default=False, metadata={"help": "Members train one model per stance target."})
+
+    def check(self) -> None:
+        unknown = [m for m in self.members if m not in MODEL_CONFIGS or m == "ensemble"]
+        if not self.members or unknown:
+            raise StanceError(f"model.members must name tfidf, transformer or setfit (got {list(self.members)})")
+        if self.weights and (len(self.weights) != len(self.members) or min(self.weights) < 0 or sum(self.weights) <= 0):
+            raise StanceError("model.weights must be empty or one non-negative weight per member, not all zero")
+
+
+MODEL_CONFIGS: dict[str, type] = {
+    "tfidf": TfidfConfig, "transformer": TransformerConfig, "setfit": SetFitConfig, "ensemble": EnsembleConfig,
+}
 
 
 @dataclass

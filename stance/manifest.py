@@ -45,6 +45,7 @@ def build_manifest(
     config: dict[str, Any],
     data_fingerprint: str,
     metrics: dict[str, Any],
+    targets: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
@@ -52,6 +53,7 @@ def build_manifest(
         "labels": list(labels),
         "stance_labels": list(stance_labels),
         "target": target,
+        "targets": targets,
         "config": config,
         "data_fingerprint": data_fingerprint,
         "metrics": metrics,

@@ -62,9 +62,13 @@ def render_report(result: dict[str, Any]) -> str:
         "",
         *metrics_tables(result),
     ]
-    if result.get("per_fold"):
-        lines += ["", "## Per held-out group", "", "| held out | n | macro-F1 | F_avg | accuracy |", "|---|---:|---:|---:|---:|"]
-        for fold in result["per_fold"]:
+    if result.get("val"):
+        val = result["val"]
+        lines += ["", f"Validation split (used for choices, not the headline): macro-F1 {fmt(val['macro_f1'])}, "
+                  f"F_avg {fmt(val['f_avg'])}, n = {val['n']}."]
+    if result.get("per_group"):
+        lines += ["", f"## By group ({result['protocol_short']})", "", "| group | n | macro-F1 | F_avg | accuracy |", "|---|---:|---:|---:|---:|"]
+        for fold in result["per_group"]:
             lines.append(
                 f"| {fold['group']} | {fold['n']} | {fmt(fold['macro_f1'])} | {fmt(fold['f_avg'])} | {fmt(fold['accuracy'])} |"
             )

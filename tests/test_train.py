@@ -24,7 +24,7 @@ def test_training_writes_a_self_describing_folder(tfidf_model):
     assert "scikit-learn" in manifest["versions"]
     metrics = json.loads((tfidf_model / METRICS).read_text())
     assert metrics["n"] == 279
-    assert len(metrics["per_fold"]) == 5
+    assert len(metrics["per_group"]) == 5
     assert metrics["macro_f1"] > metrics["baseline"]["macro_f1"]
     low, high = metrics["intervals"]["macro_f1"]
     assert low < metrics["macro_f1"] < high

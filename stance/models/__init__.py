@@ -16,19 +16,33 @@ REGISTRY: dict[str, str] = {
     "tfidf": "stance.models.tfidf:TfidfClassifier",
     "transformer": "stance.models.transformer:TransformerClassifier",
     "setfit": "stance.models.setfit:SetFitClassifier",
+    "ensemble": "stance.models.ensemble:EnsembleClassifier",
 }
+PER_TARGET = "stance.models.per_target:PerTargetClassifier"
 
 
-def model_class(kind: str) -> type[StanceClassifier]:
-    if kind not in REGISTRY:
-        raise StanceError(f"unknown model kind {kind!r} (known: {', '.join(REGISTRY)})")
-    module_name, class_name = REGISTRY[kind].split(":")
+def _import(path: str) -> type[StanceClassifier]:
+    module_name, class_name = path.split(":")
     return getattr(import_module(module_name), class_name)
 
 
+def model_class(config: Any) -> type[StanceClassifier]:
+    """The class for a model config: its `name` picks the kind, `per_target` wraps it."""
+    if config.name not in REGISTRY:
+        raise StanceError(f"unknown model kind {config.name!r} (known: {', '.join(REGISTRY)})")
+    if getattr(config, "per_target", False) and config.name != "ensemble":
+        return _import(PER_TARGET)
+    return _import(REGISTRY[config.name])
+
+
 def create_model(config: Any, labels: Sequence[str], seed: int = 0) -> StanceClassifier:
-    """A fresh, untrained classifier for a model config (its `name` picks the kind)."""
-    return model_class(config.name)(config, labels, seed=seed)
+    """A fresh, untrained classifier for a model config."""
+    return model_class(config)(config, labels, seed=seed)
+
+
+def load_weights(folder: Path, config: Any, labels: Sequence[str]) -> StanceClassifier:
+    """Rebuild a trained classifier from the weights in `folder`."""
+    return model_class(config).load(Path(folder), config, labels)
 
 
 def load_model(folder: str | Path) -> tuple[StanceClassifier, dict[str, Any]]:
@@ -42,5 +56,4 @@ def load_model(folder: str | Path) -> tuple[StanceClassifier, dict[str, Any]]:
     if not isinstance(model_settings, dict):
         raise StanceError(f"{folder}: manifest has no model config")
     config = model_config_from_dict({**model_settings, "name": manifest["kind"]})
-    model = model_class(manifest["kind"]).load(folder, config, manifest["labels"])
-    return model, manifest
+    return load_weights(folder, config, manifest["labels"]), manifest

@@ -25,11 +25,17 @@ class StanceClassifier(ABC):
         self.seed = seed
 
     @abstractmethod
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "StanceClassifier":
-        """Train on texts and their string labels; returns self."""
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[str], targets: Sequence[str] | None = None
+    ) -> "StanceClassifier":
+        """Train on texts and their string labels; returns self.
+
+        `targets` (one name per text) is given when the data has several stance targets;
+        a joint model sees the target as part of its input (see `joint_inputs`).
+        """
 
     @abstractmethod
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         """Probabilities, shape (len(texts), len(self.labels)), rows summing to 1."""
 
     @abstractmethod
@@ -41,6 +47,13 @@ class StanceClassifier(ABC):
     def load(cls, folder: Path, config: Any, labels: Sequence[str]) -> "StanceClassifier":
         """Rebuild a trained classifier from `folder`."""
 
-    def predict(self, texts: Sequence[str]) -> list[str]:
-        probabilities = self.predict_proba(texts)
+    def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> list[str]:
+        probabilities = self.predict_proba(texts, targets)
         return [self.labels[i] for i in probabilities.argmax(axis=1)]
+
+
+def joint_inputs(texts: Sequence[str], targets: Sequence[str] | None) -> list[str]:
+    """`target: text` for multi-target data, the texts themselves otherwise."""
+    if targets is None:
+        return list(texts)
+    return [f"{target}: {text}" for target, text in zip(targets, texts)]

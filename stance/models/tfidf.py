@@ -18,7 +18,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from stance.config import TfidfConfig
 from stance.errors import StanceError
-from stance.models.base import StanceClassifier
+from stance.models.base import StanceClassifier, joint_inputs
 
 WEIGHTS = "tfidf.safetensors"
 VOCABULARY = "tfidf_vocabulary.json"
@@ -50,14 +50,14 @@ class TfidfClassifier(StanceClassifier):
         super().__init__(config, labels, seed)
         self.pipeline: Pipeline | None = None
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TfidfClassifier":
-        self.pipeline = build_pipeline(self.config, self.seed).fit(list(texts), list(labels))
+    def fit(self, texts: Sequence[str], labels: Sequence[str], targets: Sequence[str] | None = None) -> "TfidfClassifier":
+        self.pipeline = build_pipeline(self.config, self.seed).fit(joint_inputs(texts, targets), list(labels))
         return self
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         if self.pipeline is None:
             raise RuntimeError("fit or load the classifier first")
-        probabilities = self.pipeline.predict_proba(list(texts))
+        probabilities = self.pipeline.predict_proba(joint_inputs(texts, targets))
         # Columns follow the label order even if a training fold lacked a label.
         out = np.zeros((len(texts), len(self.labels)))
         classes = list(self.pipeline.classes_)
