@@ -88,19 +88,26 @@ def _classify(args: argparse.Namespace) -> int:
         raise StanceError(f"classify: no non-empty text to classify ({len(inputs.skipped_empty)} empty skipped)")
     if inputs.skipped_empty:
         shown = ", ".join(inputs.skipped_empty[:3]) + (", ..." if len(inputs.skipped_empty) > 3 else "")
-        print(f"skipped {len(inputs.skipped_empty)} empty text(s): {shown}", file=sys.stderr)
-    targets = _targets(manifest, args.target, None, len(inputs.texts))
-    probabilities = _predict_in_chunks(model, inputs.texts, targets)
+        print(f"{len(inputs.skipped_empty)} empty text(s) left unlabeled: {shown}", file=sys.stderr)
+    texts = inputs.texts
+    targets = _targets(manifest, args.target, None, len(texts))
+    probabilities = iter(_predict_in_chunks(model, texts, targets))
     out = sys.stdout
     if not args.json:
         out.write(f"{'label':<12} {'score':>5}  text\n")
-    for text, row in zip(inputs.texts, probabilities):
+    for text in inputs.rows:  # one output row per input row, empty ones included
+        if text is None:
+            out.write(json.dumps({"text": "", "label": None, "scores": None, "skipped": "empty"}) + "\n"
+                      if args.json else f"{'-':<12} {'':>5}  (empty, not classified)\n")
+            continue
+        row = next(probabilities)
         best = int(row.argmax())
         if args.json:
             scores = {label: round(float(p), 6) for label, p in zip(model.labels, row)}
             out.write(json.dumps({"text": text, "label": model.labels[best], "scores": scores}, ensure_ascii=False) + "\n")
         else:
-            shown = text if len(text) <= 90 else text[:87] + "..."
+            shown = " ".join(text.split())
+            shown = shown if len(shown) <= 90 else shown[:87] + "..."
             out.write(f"{model.labels[best]:<12} {row[best]:>5.2f}  {shown}\n")
     return 0
 

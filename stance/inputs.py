@@ -13,18 +13,26 @@ from stance.errors import StanceError
 
 @dataclass
 class Inputs:
-    """Non-empty texts in input order, where each came from, and what was skipped."""
+    """Every input row in order; `texts` holds the non-empty ones, which get classified.
 
-    texts: list[str] = field(default_factory=list)
+    Empty and whitespace-only rows stay in `rows` (as None) so output can stay aligned
+    with the input, one output row per input row.
+    """
+
+    rows: list[str | None] = field(default_factory=list)
     positions: list[str] = field(default_factory=list)
-    skipped_empty: list[str] = field(default_factory=list)
 
     def add(self, text: str, position: str) -> None:
-        if text.strip():
-            self.texts.append(text.strip())
-            self.positions.append(position)
-        else:
-            self.skipped_empty.append(position)
+        self.rows.append(text.strip() or None)
+        self.positions.append(position)
+
+    @property
+    def texts(self) -> list[str]:
+        return [row for row in self.rows if row is not None]
+
+    @property
+    def skipped_empty(self) -> list[str]:
+        return [p for row, p in zip(self.rows, self.positions) if row is None]
 
 
 def _from_lines(inputs: Inputs, text: str, source: str) -> None:

@@ -33,8 +33,10 @@ def test_classify_table_stdin_and_files(tfidf_model, tmp_path):
     assert table.returncode == 0 and TEXT in table.stdout.decode() and "label" in table.stdout.decode()
 
     stdin = run_cli("classify", str(tfidf_model), "--json", "-", stdin=b"First one.\r\n\r\nSecond one.\n")
-    assert [json.loads(x)["text"] for x in stdin.stdout.decode().splitlines()] == ["First one.", "Second one."]
-    assert "skipped 1 empty" in stdin.stderr.decode()
+    rows = [json.loads(x) for x in stdin.stdout.decode().splitlines()]
+    assert [r["text"] for r in rows] == ["First one.", "", "Second one."]  # aligned with input lines
+    assert rows[1]["label"] is None and rows[1]["skipped"] == "empty"
+    assert "1 empty text(s) left unlabeled: <stdin>:2" in stdin.stderr.decode()
 
     lines = tmp_path / "in.txt"
     lines.write_bytes("\ufeffOne.\nTwo.\n".encode())

@@ -44,7 +44,7 @@ def test_save_load_predict_gives_identical_probabilities(tfidf_model):
 
 
 def test_same_seed_same_metrics(tmp_path):
-    overrides = ("final_fit=false", "n_bootstrap=100")
+    overrides = ("final_fit=false", "n_bootstrap=100", "model.char_ngram_max=3")
     first = run(compose(*overrides))
     second = run(compose(*overrides))
     assert first["macro_f1"] == second["macro_f1"]
