@@ -155,7 +155,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from stance.reports import fmt, fmt_interval, metrics_tables
 
     model, manifest = load_model(args.model_dir)
-    data = load_labeled(args.data, model.labels, required=("text", "label"), unique_texts=False)
+    # Duplicate texts or ids would count one sentence twice in every score.
+    data = load_labeled(args.data, model.labels, required=("text", "label"), unique_ids=True)
     targets = _targets(manifest, args.target, data.columns.get("target"), len(data.texts))
     probabilities = _predict_in_chunks(model, data.texts, targets)
     predicted = [model.labels[i] for i in probabilities.argmax(axis=1)]

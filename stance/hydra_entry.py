@@ -36,3 +36,58 @@ def train_main(cfg: Any) -> float:
         + (f"; saved to {result['output_dir']}" if "output_dir" in result else "")
     )
     return result["macro_f1"]
+
+
+_HYDRA_FLAGS_WITHOUT_PREFLIGHT = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "--shell-completion", "-sc"}
+
+
+def _sweep_variants(overrides: list[str]) -> list[list[str]]:
+    """Each value of each comma sweep (`model=a,b`) once, others at their first value."""
+    def split(arg: str) -> list[str]:
+        key, _, value = arg.partition("=")
+        if "," in value and not value.lstrip().startswith(("[", "{", "'", '"')):
+            return [f"{key}={v}" for v in value.split(",")]
+        return [arg]
+
+    options = [split(arg) for arg in overrides]
+    variants = [[choices[0] for choices in options]]
+    for position, choices in enumerate(options):
+        for choice in choices[1:]:
+            variant = list(variants[0])
+            variant[position] = choice
+            variants.append(variant)
+    return variants
+
+
+def preflight(argv: list[str], config_dir: str) -> None:
+    """Compose and check the config before Hydra starts: a bad key, an unknown model or an
+    impossible value is one line on stderr and exit 2, before any work starts."""
+    if any(a in _HYDRA_FLAGS_WITHOUT_PREFLIGHT or a.startswith("--config") for a in argv):
+        return
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from stance.models import REGISTRY
+    from stance.train import to_train_config
+
+    overrides = [a for a in argv if not a.startswith("-") and not a.startswith("hydra")]
+    for variant in _sweep_variants(overrides):
+        try:
+            with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
+                to_train_config(compose(config_name="train", overrides=variant))
+        except StanceError as err:
+            _fail(str(err))
+        except (HydraException, OmegaConfBaseException) as err:
+            lines = [x.strip() for x in str(err).splitlines() if x.strip()]
+            if lines and lines[0].startswith("In 'train': Could not find 'model/"):
+                name = lines[0].split("model/")[1].rstrip("'")
+                _fail(f"unknown model {name!r} (known: {', '.join(REGISTRY)})")
+            cause = str(err.__cause__ or "").strip().splitlines()
+            detail = next((x.strip() for x in lines[1:] + cause[:1] if x.strip().startswith("Key '")), "")
+            _fail(" ".join(x for x in (lines[0] if lines else type(err).__name__, detail) if x))
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
