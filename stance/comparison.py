@@ -42,8 +42,9 @@ def render(rows: list[dict[str, Any]]) -> str:
     )
     for row in rows:
         timing = row.get("timing", {})
+        name = row["model"] if Path(row["folder"]).name == row["model"] else f"{row['model']} ({Path(row['folder']).name})"
         lines.append(
-            f"| {row['model']} | {fmt(row['macro_f1'])} {fmt_interval(row['intervals']['macro_f1'])} "
+            f"| {name} | {fmt(row['macro_f1'])} {fmt_interval(row['intervals']['macro_f1'])} "
             f"| {fmt(row['f_avg'])} {fmt_interval(row['intervals']['f_avg'])} | "
             + " / ".join(fmt(row["per_class"][x]["f1"]) for x in labels)
             + f" | {timing.get('train_seconds', float('nan')):.1f} "
@@ -59,7 +60,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["majority"] + [r["model"] for r in rows]
+    names = ["majority"] + [r["model"] if Path(r["folder"]).name == r["model"] else Path(r["folder"]).name for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
     for ax, metric, title in zip(axes, ("macro_f1", "f_avg"), ("macro-F1", "F_avg")):
         sources = [rows[0]["baseline"]] + rows

@@ -1,0 +1,56 @@
+"""Write BENCHMARKS.md: TweetEval against published systems, learning curves, speed and size.
+
+    python scripts/benchmark.py [--only tweeteval,curves,speed] [--seeds 3] [--data-path PATH]
+
+A benchmark, not a test: tens of minutes on 2 CPU cores. Speed needs trained models in
+models/ (`make train`). Results also go to docs/benchmarks/results.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+from stance import benchmark
+from stance.paths import PROJECT_ROOT
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default="tweeteval,curves,speed")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds for models with randomness")
+    parser.add_argument("--data-path", default="../shared/benchmarks/tweeteval-stance")
+    parser.add_argument("--no-transformer", action="store_true", help="skip the slow fine-tuned transformer runs")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    figures = PROJECT_ROOT / "docs" / "benchmarks"
+    figures.mkdir(parents=True, exist_ok=True)
+    store = figures / "results.json"
+    results = json.loads(store.read_text()) if store.exists() else {}
+    results.update(commit=benchmark.commit(), date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                   machine=f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    sections = args.only.split(",")
+    log = lambda message: print(message, flush=True)  # noqa: E731
+    if "tweeteval" in sections:
+        results["tweeteval"] = benchmark.tweeteval(args.data_path, args.seeds, not args.no_transformer, log)
+        store.write_text(json.dumps(results, indent=2))
+    if "curves" in sections:
+        models = ["tfidf", "setfit"] + ([] if args.no_transformer else ["transformer"])
+        results["curves"] = benchmark.learning_curves(models, args.seeds, log)
+        benchmark.plot_curves(results["curves"], figures / "learning_curves.png")
+        store.write_text(json.dumps(results, indent=2))
+    if "speed" in sections:
+        dirs = {k: PROJECT_ROOT / "models" / k for k in ("tfidf", "setfit", "transformer")
+                if (PROJECT_ROOT / "models" / k / "stance.json").exists()}
+        results["speed"] = benchmark.speed(dirs, log)
+        store.write_text(json.dumps(results, indent=2))
+    benchmark.write_report(results, args.out, figures)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
