@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from stance.config import SetFitConfig
 from stance.errors import StanceError
-from stance.models.base import StanceClassifier
+from stance.models.base import StanceClassifier, joint_inputs
 from stance.models.transformer import (
     TOKENIZER_CONFIG,
     TOKENIZER_VOCABULARIES,
@@ -59,17 +59,18 @@ class SetFitClassifier(StanceClassifier):
 
     # ---- training ----
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "SetFitClassifier":
+    def fit(self, texts: Sequence[str], labels: Sequence[str],
+            targets: Sequence[str] | None = None) -> "SetFitClassifier":
         from sentence_transformers import SentenceTransformer
 
         quiet_sentence_transformers()
         config = self.config
-        texts, labels = list(texts), list(labels)
+        texts, labels = joint_inputs(texts, targets), list(labels)
         unknown = sorted(set(labels) - set(self.labels))
         if unknown:
             raise StanceError(f"training labels {unknown} are not among the model's labels {self.labels}")
-        if not texts:
-            raise StanceError("no training texts")
+        if len(set(labels)) < 2:
+            raise StanceError("the logistic-regression head needs at least two labels in the training data")
         device = resolve_device(config.device)
         checkpoint = config.checkpoint or default_checkpoint()
         transformers.set_seed(self.seed)
@@ -92,6 +93,10 @@ class SetFitClassifier(StanceClassifier):
         from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
         from setfit.sampler import ContrastiveDataset
         from transformers import PrinterCallback
+
+        class _QuietTrainer(SentenceTransformerTrainer):
+            def add_model_card_callback(self, *args: Any, **kwargs: Any) -> None:
+                pass  # no model card: it samples the data with a progress bar on stderr
 
         config = self.config
         codes = [self.labels.index(label) for label in labels]
@@ -118,7 +123,7 @@ class SetFitClassifier(StanceClassifier):
                 dataloader_num_workers=0,
             )
             transformers.set_seed(self.seed)
-            trainer = SentenceTransformerTrainer(
+            trainer = _QuietTrainer(
                 model=body, args=arguments, train_dataset=dataset, loss=CosineSimilarityLoss(body),
             )
             trainer.remove_callback(PrinterCallback)  # with tqdm off it prints the run summary
@@ -134,10 +139,10 @@ class SetFitClassifier(StanceClassifier):
             normalize_embeddings=True, convert_to_numpy=True,
         )
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         if self.body is None or self.head is None:
             raise RuntimeError("fit or load the classifier first")
-        texts = list(texts)
+        texts = joint_inputs(texts, targets)
         out = np.zeros((len(texts), len(self.labels)))
         if not texts:
             return out

@@ -31,7 +31,7 @@ from transformers import (
 
 from stance.config import TransformerConfig
 from stance.errors import StanceError
-from stance.models.base import StanceClassifier
+from stance.models.base import StanceClassifier, joint_inputs
 
 # Files a saved tokenizer needs: its config plus at least one vocabulary file.
 TOKENIZER_CONFIG = "tokenizer_config.json"
@@ -103,10 +103,12 @@ class TransformerClassifier(StanceClassifier):
 
     # ---- training ----
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "TransformerClassifier":
+    def fit(self, texts: Sequence[str], labels: Sequence[str],
+            targets: Sequence[str] | None = None) -> "TransformerClassifier":
         quiet_transformers()
         config = self.config
-        texts = list(texts)
+        texts = joint_inputs(texts, targets)
+        labels = list(labels)
         unknown = sorted(set(labels) - set(self.labels))
         if unknown:
             raise StanceError(f"training labels {unknown} are not among the model's labels {self.labels}")
@@ -177,10 +179,10 @@ class TransformerClassifier(StanceClassifier):
 
     # ---- prediction ----
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         if self.model is None:
             raise RuntimeError("fit or load the classifier first")
-        texts = list(texts)
+        texts = joint_inputs(texts, targets)
         out = np.zeros((len(texts), len(self.labels)))
         if not texts:
             return out
