@@ -16,11 +16,11 @@ from stance.paths import resolve_path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("articles", nargs="+", help="article text files (UTF-8, one paragraph a line)")
-    parser.add_argument("--data", default="seeds/sentences.csv", help="labeled data whose labels to keep")
+    parser.add_argument("--data", default="seeds/sentences.csv", help="labeled data whose labels to keep ('' for none)")
     parser.add_argument("--target", default="china-mediator", help="target slug for new rows")
     args = parser.parse_args()
     try:
-        kept = extract(args.articles, resolve_path(args.data), args.target)
+        kept = extract(args.articles, resolve_path(args.data) if args.data else None, args.target)
     except StanceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -31,6 +31,13 @@ def _probability(value: str) -> float:
     return number
 
 
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return number
+
+
 def _at_least_two(value: str) -> int:
     number = int(value)
     if number < 2:
@@ -60,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--target", help="stance target of every row (multi-target models; else a 'target' column is used)")
     evaluate.add_argument("--n-bootstrap", type=_at_least_two, default=1000, help="bootstrap resamples for the intervals")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=_non_negative, default=0, help="seed of the bootstrap")
     evaluate.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     info = commands.add_parser("info", help="show a model folder's manifest")
@@ -121,7 +128,7 @@ def _targets(manifest: dict, given: str | None, column: list[str] | None, n: int
         return None
     if given is None and column is None:
         raise StanceError(f"this model was trained on several targets: pass --target (one of: {', '.join(known)})")
-    targets = [given] * n if given is not None else [x.strip() for x in column]
+    targets = [given.strip()] * n if given is not None else [x.strip() for x in column]
     unknown = sorted(set(targets) - set(known))
     if unknown:
         raise StanceError(f"unknown target {unknown[0]!r} (this model knows: {', '.join(known)})")
@@ -194,6 +201,8 @@ def _info(args: argparse.Namespace) -> int:
         f"created:      {manifest.get('created', '?')}",
         f"data:         {manifest.get('data_fingerprint', '?')}",
     ]
+    if manifest.get("targets"):
+        lines.append(f"targets:      {', '.join(manifest['targets'])} (classify with --target)")
     if metrics:
         lines.append(f"evaluation:   {metrics.get('protocol', '?')}")
         for name in ("macro_f1", "f_avg", "accuracy"):

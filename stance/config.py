@@ -125,6 +125,8 @@ class TrainConfig:
     final_fit: bool = field(default=True, metadata={"help": "After evaluation, fit on all data and save the model."})
 
     def check(self) -> None:
+        if self.seed < 0:
+            raise StanceError("seed must not be negative")
         if self.n_bootstrap < 2:
             raise StanceError("n_bootstrap must be at least 2")
         if not 0 < self.confidence < 1:
@@ -145,11 +147,18 @@ def model_config_from_dict(values: dict[str, Any]) -> Any:
     if name not in MODEL_CONFIGS:
         raise StanceError(f"unknown model kind {name!r} (known: {', '.join(MODEL_CONFIGS)})")
     schema = MODEL_CONFIGS[name]
-    known = {f.name for f in fields(schema)}
-    unknown = sorted(set(values) - known)
+    known = {f.name: f for f in fields(schema)}
+    unknown = sorted(set(values) - set(known))
     if unknown:
         raise StanceError(f"unknown {name} setting(s): {', '.join(unknown)}")
-    return schema(**values)
+    for key, value in values.items():
+        expected = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(str(known[key].type))
+        if expected and value is not None and (not isinstance(value, expected) or
+                                               (expected is int and isinstance(value, bool))):
+            raise StanceError(f"setting {key}={value!r} has the wrong type (expected {known[key].type})")
+    config = schema(**values)
+    config.check()
+    return config
 
 
 def register_configs() -> None:

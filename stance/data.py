@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import sys
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import datasets
 
 SEED_COLUMNS = ("id", "text", "label", "target", "article")
+# Long texts (a 1 MB line) are data, not a malformed file.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 # Spreadsheet convention: the header is row 1, the first data row is row 2.
 FIRST_DATA_ROW = 2
 
@@ -121,7 +124,8 @@ def load_labeled(
     if not rows:
         raise StanceError(f"{source}: no data rows")
     index = {name: header.index(name) for name in header if name}
-    columns = {name: [row[i] for row in rows] for name, i in index.items()}
+    # Cells are stripped: " a" and "a" must not become two articles (two CV groups).
+    columns = {name: [row[i].strip() for row in rows] for name, i in index.items()}
     known = set(labels)
     seen_texts: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
@@ -157,8 +161,8 @@ def load_labeled(
                 raise StanceError(f"{source}, row {row_number}: empty {name!r}")
     return LabeledData(
         path=source,
-        texts=[t.strip() for t in columns["text"]],
-        labels=[label.strip() for label in columns["label"]],
+        texts=columns["text"],
+        labels=columns["label"],
         columns=columns,
         fingerprint=fingerprint_bytes(raw),
     )
@@ -168,10 +172,7 @@ def to_dataset(data: LabeledData) -> "datasets.Dataset":
     """The validated rows as a Hugging Face `datasets.Dataset` (text and label stripped)."""
     import datasets
 
-    columns = dict(data.columns)
-    columns["text"] = data.texts
-    columns["label"] = data.labels
-    return datasets.Dataset.from_dict(columns)
+    return datasets.Dataset.from_dict(dict(data.columns))
 
 
 def write_csv(path_or_stream, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

@@ -22,14 +22,22 @@ def _f1_per_class(confusion: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, 2 * tp / denominator, 0.0)
 
 
-def _summary(confusion: np.ndarray, stance_columns: list[int]) -> tuple[float, float, float]:
+def _present(confusion: np.ndarray) -> np.ndarray:
+    return (confusion.sum(axis=0) + confusion.sum(axis=1)) > 0
+
+
+def _summary(
+    confusion: np.ndarray, stance_columns: list[int], present: np.ndarray | None = None
+) -> tuple[float, float, float]:
     """(macro-F1, F_avg, accuracy) from a confusion matrix.
 
     Averages run over the labels that occur in the gold labels or the predictions, so a file
-    holding only some labels is not scored against labels it cannot contain.
+    holding only some labels is not scored against labels it cannot contain. Bootstrap
+    resamples pass the full sample's label set, so a resample that happens to miss a rare
+    label still scores it (F1 0) instead of averaging over fewer labels.
     """
     f1 = _f1_per_class(confusion)
-    present = (confusion.sum(axis=0) + confusion.sum(axis=1)) > 0
+    present = _present(confusion) if present is None else present
     macro = float(f1[present].mean()) if present.any() else math.nan
     stance_present = [c for c in stance_columns if present[c]]
     f_avg = float(f1[stance_present].mean()) if stance_present else math.nan
@@ -56,10 +64,11 @@ def classification_metrics(
     for i, label in enumerate(labels):
         predicted_count = int(confusion[:, i].sum())
         support = int(confusion[i].sum())
+        absent = not (predicted_count or support)  # left out of the averages
         per_class[label] = {
-            "precision": float(confusion[i, i] / predicted_count) if predicted_count else 0.0,
-            "recall": float(confusion[i, i] / support) if support else 0.0,
-            "f1": float(f1[i]),
+            "precision": None if absent else (float(confusion[i, i] / predicted_count) if predicted_count else 0.0),
+            "recall": None if absent else (float(confusion[i, i] / support) if support else 0.0),
+            "f1": None if absent else float(f1[i]),
             "support": support,
         }
     return {
@@ -86,12 +95,13 @@ def bootstrap_intervals(
     k = len(labels)
     true_codes, pred_codes = _codes(gold, labels), _codes(predicted, labels)
     stance_columns = [labels.index(s) for s in stance_labels]
+    present = _present(_confusion(true_codes, pred_codes, k))
     rng = np.random.default_rng(seed)
     n = len(true_codes)
     scores = np.empty((n_resamples, 2))
     for r in range(n_resamples):
         sample = rng.integers(0, n, n)
-        macro, f_avg, _ = _summary(_confusion(true_codes[sample], pred_codes[sample], k), stance_columns)
+        macro, f_avg, _ = _summary(_confusion(true_codes[sample], pred_codes[sample], k), stance_columns, present)
         scores[r] = macro, f_avg
     alpha = (1 - confidence) / 2
     result: dict[str, Any] = {"confidence": confidence, "n_resamples": n_resamples}

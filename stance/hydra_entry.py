@@ -72,10 +72,19 @@ def preflight(argv: list[str], config_dir: str) -> None:
     from stance.train import to_train_config
 
     overrides = [a for a in argv if not a.startswith("-") and not a.startswith("hydra")]
-    for variant in _sweep_variants(overrides):
+    variants = _sweep_variants(overrides)
+    writes: dict[str, str] = {}
+    for variant in variants:
         try:
             with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
-                to_train_config(compose(config_name="train", overrides=variant))
+                config = to_train_config(compose(config_name="train", overrides=variant))
+            if config.final_fit and len(variants) > 1:
+                swept = " ".join(v for v in variant if v not in variants[0]) or " ".join(variant)
+                if config.output_dir in writes:
+                    _fail(f"sweep jobs '{writes[config.output_dir]}' and '{swept}' would both write to "
+                          f"{config.output_dir}; put the swept key into output_dir "
+                          "(e.g. output_dir=models/${model.name}-${seed}) or pass final_fit=false")
+                writes[config.output_dir] = swept
         except StanceError as err:
             _fail(str(err))
         except (HydraException, OmegaConfBaseException) as err:

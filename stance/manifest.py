@@ -99,8 +99,12 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     ):
         raise StanceError(f"{path}: 'labels' must be a list of at least two distinct names")
     stance_labels = manifest.get("stance_labels", [])
-    if not isinstance(stance_labels, list) or not set(stance_labels) <= set(labels):
+    if (not isinstance(stance_labels, list) or not all(isinstance(x, str) for x in stance_labels)
+            or not set(stance_labels) <= set(labels)):
         raise StanceError(f"{path}: 'stance_labels' must be a subset of 'labels'")
+    targets = manifest.get("targets")
+    if targets is not None and (not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets)):
+        raise StanceError(f"{path}: 'targets' must be null or a list of target names")
     if not isinstance(manifest.get("kind"), str):
         raise StanceError(f"{path}: missing 'kind'")
     if not isinstance(manifest.get("config", {}), dict):

@@ -24,8 +24,16 @@ def resolve_path(path: str | Path) -> Path:
 
 
 def check_can_write(target: Path, overwrite: bool) -> None:
-    if target.exists() and not overwrite:
+    """Refuse to replace anything but an existing model folder (or an empty folder)."""
+    target = Path(target)
+    if not target.exists():
+        return
+    if not overwrite:
         raise StanceError(f"{target} already exists; pass overwrite=true to replace it or pick another output_dir")
+    is_model = (target / "stance.json").is_file()
+    is_empty = target.is_dir() and not any(target.iterdir())
+    if not (is_model or is_empty):
+        raise StanceError(f"{target} is not a model folder (no stance.json); overwrite=true only replaces model folders")
 
 
 @contextmanager
@@ -45,8 +53,13 @@ def atomic_folder(target: Path, overwrite: bool) -> Iterator[Path]:
         if target.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, retired / target.name)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
+            try:
+                os.replace(staging, target)
+            except BaseException:
+                os.replace(retired / target.name, target)  # put the old model back
+                raise
+            finally:
+                shutil.rmtree(retired, ignore_errors=True)
         else:
             os.replace(staging, target)
     finally:

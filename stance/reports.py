@@ -30,7 +30,7 @@ def metrics_tables(metrics: dict[str, Any]) -> list[str]:
     lines = ["| label | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
     for label in labels:
         s = metrics["per_class"][label]
-        lines.append(f"| {label} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} | {s['support']} |")
+        lines.append(f"| {label} | {fmt(s['precision'])} | {fmt(s['recall'])} | {fmt(s['f1'])} | {s['support']} |")
     lines += ["", "Confusion matrix (rows: true label, columns: predicted):", ""]
     lines.append("| true \\ predicted | " + " | ".join(labels) + " |")
     lines.append("|---|" + "---:|" * len(labels))

@@ -37,7 +37,7 @@ _END_OF_ARTICLE = re.compile(
 # Abbreviations whose period does not end a sentence.
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "gov", "sen", "rep", "lt",
-    "col", "sgt", "capt", "no", "vs", "etc", "e.g", "i.e", "jan", "feb", "mar", "apr",
+    "col", "sgt", "capt", "vs", "etc", "e.g", "i.e", "jan", "feb", "mar", "apr",
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "co", "ltd",
 }
 # A candidate end: terminal punctuation, any closing quotes/brackets, then whitespace.
@@ -61,6 +61,8 @@ def _ends_sentence(text: str, end: int, match_start: int) -> bool:
     token = word.group(1).lstrip("\"“‘'([")
     if token.lower().rstrip(".") in _ABBREVIATIONS:
         return False
+    if token.lower() == "no" and re.match(r"\s+\d", text[end:]):
+        return False  # "No. 5"; a plain "no." ends a sentence
     # Initials ("George W. Bush") and dotted acronyms ("U.S.", "D.C.") do not end sentences.
     return not re.fullmatch(r"([A-Za-z]\.)*[A-Z]", token)
 
@@ -90,7 +92,9 @@ def split_article(text: str) -> list[str]:
         if not line:
             continue
         if _END_OF_ARTICLE.match(line):
-            break
+            if sentences:
+                break
+            continue  # before the body (a "Related articles" box on top): skip just the marker
         if is_boilerplate(line):
             continue
         for sentence in split_paragraph(line):

@@ -141,7 +141,7 @@ def official_splits(config: TrainConfig, data: TrainingData) -> tuple[dict[str, 
     predicted = [labels[i] for i in probabilities.argmax(axis=1)]
     by_group = {g: [i for i in split_rows["test"] if data.groups[i] == g] for g in dict.fromkeys(data.groups)}
     result["per_group"] = _per_group(data, predicted, by_group, labels, config.data.stance_labels)
-    result["protocol"] = ("official splits: trained on train, tuned on val, reported on test "
+    result["protocol"] = ("official splits: trained on train, val scores kept for choosing between systems, reported on test "
                           f"({len(split_rows['test'])} items pooled over {len(by_group)} targets)")
     result["protocol_short"] = "official test split"
     return result, probabilities, model

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stance.config import DataConfig
-from stance.data import SEED_COLUMNS, decode_text, load_dataset, split_lines
+from stance.data import decode_text, load_dataset, split_lines
 from stance.errors import StanceError
 from stance.paths import resolve_path
 
@@ -46,14 +46,17 @@ def load_training_data(config: DataConfig) -> TrainingData:
 
 def _load_csv(config: DataConfig) -> TrainingData:
     path = resolve_path(config.path)
-    required = list(dict.fromkeys([*SEED_COLUMNS, config.group_column]))
-    dataset = load_dataset(path, config.labels, required=required)
+    dataset = load_dataset(path, config.labels, required=("text", "label", config.group_column))
     groups = dataset[config.group_column]
     if len(set(groups)) < 2:
         raise StanceError(f"{path}: cross-validation needs at least two distinct {config.group_column!r} values")
+    # A `target` column with several values makes the data multi-target: models see the target.
+    targets = dataset["target"] if "target" in dataset.column_names else None
+    if targets is not None and len(set(targets)) < 2:
+        targets = None
     return TrainingData(
         path=str(config.path), texts=dataset["text"], labels=dataset["label"],
-        groups=groups, fingerprint=dataset.info.description,
+        groups=groups, fingerprint=dataset.info.description, targets=targets,
     )
 
 

@@ -115,7 +115,7 @@ def test_broken_manifest_and_weights(tfidf_model, tmp_path):
 def test_classifying_with_tfidf_imports_no_heavy_library(tfidf_model):
     code = (
         "import sys; from stance.cli import main; "
-        f"main(['classify', {str(tfidf_model)!r}, 'x']); "
+        f"assert main(['classify', {str(tfidf_model)!r}, 'x']) == 0; "
         "heavy = [m for m in ('torch', 'transformers', 'datasets', 'hydra', 'matplotlib', 'sentence_transformers') if m in sys.modules]; "
         "print('HEAVY', heavy)"
     )

@@ -39,6 +39,24 @@ def test_averages_skip_labels_absent_from_gold_and_predictions():
     metrics = classification_metrics(["neutral"] * 3, ["neutral"] * 3, LABELS, STANCE)
     assert metrics["macro_f1"] == 1.0
     assert metrics["f_avg"] is None
+    assert metrics["per_class"]["supportive"]["f1"] is None  # shown as n/a, not 0
+
+    gold = ["neutral"] * 5 + ["skeptical"] * 3
+    predicted = ["neutral"] * 4 + ["skeptical"] * 4
+    present = ["neutral", "skeptical"]
+    metrics = classification_metrics(gold, predicted, LABELS, STANCE)
+    assert metrics["macro_f1"] == pytest.approx(f1_score(gold, predicted, labels=present, average="macro"))
+
+
+def test_bootstrap_scores_a_rare_label_even_when_a_resample_misses_it():
+    # The reviewer's case: 2 supportive sentences, both predicted skeptical. Resamples that
+    # miss them must not drop supportive from the average (that pushed the upper bound to 1.0).
+    gold = ["neutral"] * 30 + ["supportive"] * 2 + ["skeptical"] * 3
+    predicted = ["neutral"] * 30 + ["skeptical"] * 5
+    point = classification_metrics(gold, predicted, LABELS, STANCE)
+    interval = bootstrap_intervals(gold, predicted, LABELS, STANCE, 500, 0.95, seed=0)
+    assert interval["macro_f1"][1] < 0.9 and interval["f_avg"][1] < 0.9
+    assert interval["macro_f1"][0] <= point["macro_f1"] <= interval["macro_f1"][1]
 
 
 def test_bootstrap_interval_brackets_the_point_estimate_and_is_reproducible():
@@ -64,9 +82,10 @@ def test_cross_validation_baseline_predicts_the_training_majority():
             return np.tile([0.2, 0.3, 0.5], (len(texts), 1))
 
     texts = [f"t{i}" for i in range(9)]
-    gold = ["skeptical"] * 2 + ["neutral"] * 7
+    # Held out a: b+c are 4 skeptical / 2 neutral. Held out b or c: neutral is the majority.
+    gold = ["neutral"] * 3 + ["skeptical", "skeptical", "neutral"] + ["skeptical", "skeptical", "neutral"]
     groups = ["a", "a", "a", "b", "b", "b", "c", "c", "c"]
     probabilities, baseline, folds = cross_validate(lambda fold: Constant(), texts, gold, groups, LABELS)
-    assert probabilities.shape == (9, 3)
-    assert baseline == ["neutral"] * 9
+    np.testing.assert_array_equal(probabilities, np.tile([0.2, 0.3, 0.5], (9, 1)))
+    assert baseline == ["skeptical"] * 3 + ["neutral"] * 6
     assert len(folds) == 3

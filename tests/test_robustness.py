@@ -157,15 +157,15 @@ def test_saving_is_atomic(tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing half-written, no staging left behind
 
     with atomic_folder(target, overwrite=False) as folder:
-        (folder / "weights").write_text("v1")
+        (folder / "stance.json").write_text("v1")
     with pytest.raises(OSError):
         with atomic_folder(target, overwrite=True) as folder:
-            (folder / "weights").write_text("v2")
+            (folder / "stance.json").write_text("v2")
             raise OSError("killed")
-    assert (target / "weights").read_text() == "v1"  # a failed replacement keeps the old model
+    assert (target / "stance.json").read_text() == "v1"  # a failed replacement keeps the old model
     with atomic_folder(target, overwrite=True) as folder:
-        (folder / "weights").write_text("v2")
-    assert (target / "weights").read_text() == "v2"
+        (folder / "stance.json").write_text("v2")
+    assert (target / "stance.json").read_text() == "v2"
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
     with pytest.raises(StanceError, match="overwrite=true"):
         with atomic_folder(target, overwrite=False):

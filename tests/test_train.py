@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hydra.errors import ConfigCompositionException
 
-from conftest import compose
+from conftest import SEEDS, compose
 from stance.errors import StanceError
 from stance.manifest import CONFUSION_PNG, ERRORS_CSV, MANIFEST, METRICS, REPORT
 from stance.models import load_model
@@ -37,7 +37,7 @@ def test_save_load_predict_gives_identical_probabilities(tfidf_model):
     from stance.data import load_labeled
     from stance.models import create_model
 
-    data = load_labeled("seeds/sentences.csv", ["supportive", "skeptical", "neutral"])
+    data = load_labeled(SEEDS, ["supportive", "skeptical", "neutral"])
     fresh = create_model(TfidfConfig(), ["supportive", "skeptical", "neutral"], seed=0).fit(data.texts, data.labels)
     loaded, _ = load_model(tfidf_model)
     np.testing.assert_array_equal(fresh.predict_proba(data.texts), loaded.predict_proba(data.texts))
@@ -70,6 +70,15 @@ def test_existing_model_is_not_overwritten_silently(tfidf_model):
     with pytest.raises(StanceError, match="overwrite=true"):
         run(compose(f"output_dir={tfidf_model}"))
     assert (tfidf_model / MANIFEST).read_text() == before
+
+
+def test_overwrite_only_replaces_model_folders(tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("years of work")
+    with pytest.raises(StanceError, match="not a model folder"):
+        run(compose(f"output_dir={precious}", "overwrite=true"))
+    assert (precious / "chapter1.tex").read_text() == "years of work"
 
 
 def test_a_new_data_config_plugs_in_other_labels(tmp_path):

@@ -5,6 +5,7 @@ Classes are imported on demand, so loading a TF-IDF model never imports torch.
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Sequence
@@ -56,4 +57,7 @@ def load_model(folder: str | Path) -> tuple[StanceClassifier, dict[str, Any]]:
     if not isinstance(model_settings, dict):
         raise StanceError(f"{folder}: manifest has no model config")
     config = model_config_from_dict({**model_settings, "name": manifest["kind"]})
+    if hasattr(config, "device"):
+        # Where it was trained is no order for where it runs: CUDA when present, else CPU.
+        config = dataclasses.replace(config, device="auto")
     return load_weights(folder, config, manifest["labels"]), manifest

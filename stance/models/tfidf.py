@@ -51,6 +51,8 @@ class TfidfClassifier(StanceClassifier):
         self.pipeline: Pipeline | None = None
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], targets: Sequence[str] | None = None) -> "TfidfClassifier":
+        if len(set(labels)) < 2:
+            raise StanceError("the logistic regression needs at least two labels in the training data")
         self.pipeline = build_pipeline(self.config, self.seed).fit(joint_inputs(texts, targets), list(labels))
         return self
 
@@ -115,6 +117,8 @@ class TfidfClassifier(StanceClassifier):
                 vectorizer.idf_ = tensors[f"{name}.idf"]
                 if len(vectorizer.idf_) != len(vectorizer.vocabulary_):
                     raise ValueError(f"{name}: idf and vocabulary sizes differ")
+            if sorted(classes) != sorted(labels) or len(classes) != len(labels):
+                raise StanceError(f"{folder}: the weights' labels {classes} differ from the manifest's {list(labels)}")
             classifier = pipeline.named_steps["classifier"]
             classifier.classes_ = np.array(classes)
             classifier.coef_ = tensors["classifier.coef"]
