@@ -269,3 +269,11 @@ def test_stance_models_does_not_import_torch():
 def test_setfit_needs_two_labels():
     with pytest.raises(StanceError, match="at least two labels"):
         create_model(SetFitConfig(device="cpu"), LABELS).fit(["one text", "another"], ["neutral", "neutral"])
+
+
+def test_long_texts_are_truncated_not_fatal(tiny_trained):
+    config, texts, _, folder = tiny_trained
+    model, _ = load_model(folder)
+    probabilities = model.predict_proba(["China can mediate. " * 20000, "Short."])
+    assert probabilities.shape == (2, len(LABELS))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
