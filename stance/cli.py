@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--file", "-f", help="a text file (one sentence a line) or a CSV with a 'text' column; '-' for stdin")
     classify.add_argument("--json", action="store_true", help="one JSON object per line")
     classify.add_argument("--target", help="stance target of the texts, for models trained on several targets")
+    classify.add_argument("--min-confidence", type=_probability, default=0.0, metavar="P",
+                          help="answer 'uncertain' when the top probability is below P (trade coverage for precision)")
+    classify.add_argument("--explain", action="store_true",
+                          help="show the n-grams that pushed each sentence to its label (linear n-gram models)")
     classify.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labeled CSV (columns text, label)")
@@ -98,6 +102,9 @@ def _classify(args: argparse.Namespace) -> int:
         print(f"{len(inputs.skipped_empty)} empty text(s) left unlabeled: {shown}", file=sys.stderr)
     texts = inputs.texts
     targets = _targets(manifest, args.target, None, len(texts))
+    if args.explain and not hasattr(model, "explain"):
+        raise StanceError(f"--explain works for linear n-gram models (tfidf); {args.model_dir} is a {manifest['kind']} model")
+    explanations = iter(model.explain(texts, targets) if args.explain else [])
     probabilities = iter(_predict_in_chunks(model, texts, targets))
     out = sys.stdout
     if not args.json:
@@ -109,13 +116,20 @@ def _classify(args: argparse.Namespace) -> int:
             continue
         row = next(probabilities)
         best = int(row.argmax())
+        label = model.labels[best] if row[best] >= args.min_confidence else "uncertain"
+        explanation = next(explanations) if args.explain else None
         if args.json:
-            scores = {label: round(float(p), 6) for label, p in zip(model.labels, row)}
-            out.write(json.dumps({"text": text, "label": model.labels[best], "scores": scores}, ensure_ascii=False) + "\n")
+            record = {"text": text, "label": label,
+                      "scores": {name: round(float(p), 6) for name, p in zip(model.labels, row)}}
+            if explanation is not None:
+                record["explanation"] = explanation
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             shown = " ".join(text.split())
             shown = shown if len(shown) <= 90 else shown[:87] + "..."
-            out.write(f"{model.labels[best]:<12} {row[best]:>5.2f}  {shown}\n")
+            out.write(f"{label:<12} {row[best]:>5.2f}  {shown}\n")
+            if explanation:
+                out.write(" " * 20 + "because of: " + ", ".join(f"'{g}' {w:+.2f}" for g, w in explanation) + "\n")
     return 0
 
 

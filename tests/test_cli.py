@@ -128,3 +128,19 @@ def test_console_script_is_installed(tfidf_model):
     assert stance, "the `stance` console script is not installed"
     result = subprocess.run([stance, "classify", str(tfidf_model), "--json", TEXT], capture_output=True, timeout=120)
     assert json.loads(result.stdout)["text"] == TEXT
+
+
+def test_min_confidence_and_explain(tfidf_model):
+    text = "Beijing's peace plan is a fig leaf that only reflects the Russian perspective."
+    result = run_cli("classify", str(tfidf_model), "--json", "--explain", "--min-confidence", "0.99", text, TEXT)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert all(r["label"] == "uncertain" for r in rows if max(r["scores"].values()) < 0.99)
+    sure = run_cli("classify", str(tfidf_model), "--json", "--explain", "--min-confidence", "0.5", text)
+    row = json.loads(sure.stdout)
+    assert row["label"] == "skeptical"
+    grams = [gram for gram, weight in row["explanation"]]
+    assert grams and all(weight > 0 for _, weight in row["explanation"])
+    assert any(gram in text.lower() for gram in grams)
+    bad = run_cli("classify", str(tfidf_model), "--min-confidence", "1.5", TEXT)
+    assert bad.returncode == 2 and b"must be between 0 and 1" in bad.stderr

@@ -82,6 +82,30 @@ class TfidfClassifier(StanceClassifier):
             result[str(label)] = [(names[i], float(weights[i])) for i in order]
         return result
 
+    def explain(self, texts: Sequence[str], targets: Sequence[str] | None = None,
+                k: int = 5) -> list[list[tuple[str, float]]]:
+        """For each text, the k n-grams that pushed it most toward its predicted label
+        (feature value times the label's weight; for several labels, relative to the mean)."""
+        union = self.pipeline.named_steps["features"]
+        classifier = self.pipeline.named_steps["classifier"]
+        names = np.array([term for _, vectorizer in union.transformer_list
+                          for term in vectorizer.get_feature_names_out()], dtype=object)
+        features = union.transform(joint_inputs(texts, targets)).tocsr()
+        coef = classifier.coef_
+        if coef.shape[0] == 1:  # binary: one weight row toward classes_[1]
+            coef = np.vstack([-coef[0], coef[0]])
+        relative = coef - coef.mean(axis=0)  # what separates a label from the others
+        predicted = classifier.predict_proba(features).argmax(axis=1)
+        explanations = []
+        for i, row in enumerate(predicted):
+            start, end = features.indptr[i], features.indptr[i + 1]
+            columns, values = features.indices[start:end], features.data[start:end]
+            contributions = values * relative[row, columns]
+            order = np.argsort(contributions)[::-1][:k]
+            explanations.append([(str(names[columns[j]]), round(float(contributions[j]), 4))
+                                 for j in order if contributions[j] > 0])
+        return explanations
+
     def save(self, folder: Path) -> None:
         from safetensors.numpy import save_file
 
