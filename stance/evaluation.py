@@ -183,3 +183,26 @@ def evaluate_predictions(
 
 def _finite(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
+
+
+def calibration(gold: Sequence[str], probabilities: np.ndarray, labels: Sequence[str], bins: int = 10) -> dict[str, Any]:
+    """Expected calibration error of the top probability, a reliability table, and the
+    coverage/accuracy trade-off of answering only above a confidence threshold."""
+    probabilities = np.asarray(probabilities)
+    confidence = probabilities.max(axis=1)
+    correct = np.array([labels[i] == g for i, g in zip(probabilities.argmax(axis=1), gold)], dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    table, ece = [], 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+            table.append({"low": float(edges[b]), "high": float(edges[b + 1]), "n": int(mask.sum()),
+                          "confidence": float(confidence[mask].mean()), "accuracy": float(correct[mask].mean())})
+    trade_off = []
+    for threshold in (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        kept = confidence >= threshold
+        trade_off.append({"min_confidence": threshold, "coverage": float(kept.mean()),
+                          "accuracy": float(correct[kept].mean()) if kept.any() else None})
+    return {"ece": float(ece), "bins": table, "trade_off": trade_off}

@@ -18,6 +18,7 @@ MANIFEST = "stance.json"
 METRICS = "metrics.json"
 REPORT = "report.md"
 CONFUSION_PNG = "confusion_matrix.png"
+RELIABILITY_PNG = "reliability.png"
 ERRORS_CSV = "errors.csv"
 FORMAT_VERSION = 1
 

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from stance.data import write_csv
-from stance.manifest import CONFUSION_PNG, ERRORS_CSV, METRICS, REPORT
+from stance.manifest import CONFUSION_PNG, ERRORS_CSV, METRICS, RELIABILITY_PNG, REPORT
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -72,6 +72,15 @@ def render_report(result: dict[str, Any]) -> str:
             lines.append(
                 f"| {fold['group']} | {fold['n']} | {fmt(fold['macro_f1'])} | {fmt(fold['f_avg'])} | {fmt(fold['accuracy'])} |"
             )
+    if result.get("calibration"):
+        cal = result["calibration"]
+        lines += ["", "## Calibration", "",
+                  f"Expected calibration error of the top probability: {cal['ece']:.3f} "
+                  f"(0 = a 0.7 means right 70% of the time; reliability diagram: `{RELIABILITY_PNG}`).", "",
+                  "`stance classify --min-confidence P` answers `uncertain` below P; on the held-out predictions:", "",
+                  "| min confidence | coverage | accuracy of the answered |", "|---:|---:|---:|"]
+        for point in cal["trade_off"]:
+            lines.append(f"| {point['min_confidence']:.1f} | {point['coverage']:.3f} | {fmt(point['accuracy'])} |")
     timing = result.get("timing", {})
     if timing:
         lines += ["", "## Cost", ""]
@@ -115,6 +124,29 @@ def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path:
     plt.close(fig)
 
 
+def plot_reliability(cal: dict[str, Any], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", label="perfect calibration")
+    bins = cal["bins"]
+    ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", label=title)
+    for b in bins:
+        ax.annotate(str(b["n"]), (b["confidence"], b["accuracy"]), fontsize=7, xytext=(3, -9), textcoords="offset points")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("top probability (mean in bin)")
+    ax.set_ylabel("accuracy in bin")
+    ax.set_title(f"Reliability, ECE {cal['ece']:.3f} (labels: n per bin)", fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def write_reports(
     folder: Path,
     result: dict[str, Any],
@@ -130,6 +162,8 @@ def write_reports(
     labels = result["confusion"]["labels"]
     plot_confusion(result["confusion"]["matrix"], labels, folder / CONFUSION_PNG,
                    f"{result['model']}: {result['protocol_short']}")
+    if result.get("calibration"):
+        plot_reliability(result["calibration"], folder / RELIABILITY_PNG, result["model"])
     predicted = probabilities.argmax(axis=1)
     rows = []
     for i, text in enumerate(texts):

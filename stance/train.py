@@ -15,7 +15,7 @@ import numpy as np
 
 from stance.config import TrainConfig
 from stance.errors import StanceError
-from stance.evaluation import classification_metrics, cross_validate, evaluate_predictions
+from stance.evaluation import calibration, classification_metrics, cross_validate, evaluate_predictions
 from stance.manifest import build_manifest, write_manifest
 from stance.models import create_model
 from stance.paths import atomic_folder, check_can_write, folder_size, resolve_path
@@ -94,6 +94,7 @@ def _scored(config: TrainConfig, data: TrainingData, probabilities: np.ndarray, 
     gold = [data.labels[i] for i in rows]
     predicted = [labels[i] for i in probabilities[rows].argmax(axis=1)]
     result = evaluate_predictions(gold, predicted, **common)
+    result["calibration"] = calibration(gold, probabilities[rows], labels)
     result["baseline"] = {"name": "majority", **evaluate_predictions(gold, [baseline[i] for i in rows], **common)}
     return result
 

@@ -89,3 +89,22 @@ def test_cross_validation_baseline_predicts_the_training_majority():
     np.testing.assert_array_equal(probabilities, np.tile([0.2, 0.3, 0.5], (9, 1)))
     assert baseline == ["skeptical"] * 3 + ["neutral"] * 6
     assert len(folds) == 3
+
+
+def test_calibration_of_perfectly_calibrated_and_overconfident_models():
+    from stance.evaluation import calibration
+
+    rng = np.random.default_rng(0)
+    confidence = rng.uniform(0.34, 1.0, 4000)
+    right = rng.random(4000) < confidence  # right exactly as often as it claims
+    probabilities = np.zeros((4000, 3))
+    probabilities[:, 0] = confidence
+    probabilities[:, 1:] = ((1 - confidence) / 2)[:, None]
+    gold = ["supportive" if r else "neutral" for r in right]
+    calibrated = calibration(gold, probabilities, LABELS)
+    assert calibrated["ece"] < 0.03
+    overconfident = calibration(["neutral"] * 4000, probabilities, LABELS)  # always wrong
+    assert overconfident["ece"] == pytest.approx(confidence.mean(), abs=1e-9)
+    trade = calibrated["trade_off"]
+    assert trade[0]["coverage"] == 1.0
+    assert all(a["coverage"] >= b["coverage"] for a, b in zip(trade, trade[1:]))
