@@ -74,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=_non_negative, default=0, help="seed of the bootstrap")
     evaluate.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    analyze = commands.add_parser("analyze", help="article-level stance: classify every sentence of articles")
+    analyze.add_argument("model_dir")
+    analyze.add_argument("articles", nargs="+", help="article text files (UTF-8, one paragraph a line)")
+    analyze.add_argument("--json", action="store_true", help="one JSON object per article")
+    analyze.add_argument("--html", metavar="FILE", help="write one self-contained page with every sentence highlighted")
+    analyze.add_argument("--top", type=int, default=3, help="evidence sentences per stance label")
+    analyze.add_argument("--target", help="stance target, for models trained on several targets")
+    analyze.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     info = commands.add_parser("info", help="show a model folder's manifest")
     info.add_argument("model_dir")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -197,6 +206,43 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyze(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from stance.analysis import analyze_article, render_html
+    from stance.models import load_model
+
+    model, manifest = load_model(args.model_dir)
+    targets = _targets(manifest, args.target, None, 1)
+    target = None if targets is None else targets[0]
+    results = [analyze_article(model, manifest, path, target=target, top=args.top) for path in args.articles]
+    if args.html:
+        Path(args.html).write_text(render_html(results, model.labels, args.model_dir), encoding="utf-8")
+        print(f"wrote {args.html}", file=sys.stderr)
+    if args.json:
+        for r in results:
+            print(json.dumps({k: v for k, v in r.items() if k != "sentences"}, ensure_ascii=False))
+        return 0
+    from stance.reports import fmt
+
+    width = max(len("article"), *(len(r["article"]) for r in results))
+    print(f"{'article':<{width}} {'n':>4} " + " ".join(f"{x:>11}" for x in model.labels) + "  net stance [95% CI]")
+    for r in results:
+        interval = r["net_stance_interval"]
+        net = "n/a" if r["net_stance"] is None else f"{r['net_stance']:+.2f}" + (
+            f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else "")
+        cells = " ".join(f"{r['counts'][x]:>4} ({100 * r['shares'][x]:>3.0f}%)" for x in model.labels)
+        print(f"{r['article']:<{width}} {r['n_sentences']:>4} {cells}  {net}")
+    if results[0].get("net_stance_definition"):
+        print(f"net stance = {results[0]['net_stance_definition']} over predicted sentence labels")
+    for r in results:
+        for label, evidence in r["evidence"].items():
+            for e in evidence:
+                text = e["text"] if len(e["text"]) <= 100 else e["text"][:97] + "..."
+                print(f"{r['article']} {label} {fmt(e['probability'], 2)} #{e['sentence']}: {text}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from stance.manifest import read_manifest
     from stance.reports import fmt, fmt_interval
@@ -252,7 +298,7 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"classify": _classify, "evaluate": _evaluate, "info": _info, "data": _data}
+COMMANDS = {"classify": _classify, "evaluate": _evaluate, "analyze": _analyze, "info": _info, "data": _data}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

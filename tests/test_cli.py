@@ -144,3 +144,33 @@ def test_min_confidence_and_explain(tfidf_model):
     assert any(gram in text.lower() for gram in grams)
     bad = run_cli("classify", str(tfidf_model), "--min-confidence", "1.5", TEXT)
     assert bad.returncode == 2 and b"must be between 0 and 1" in bad.stderr
+
+
+def test_analyze_articles(tfidf_model, tmp_path):
+    article = tmp_path / "new_article.txt"
+    article.write_text("Home » News\nChina can be an honest broker.\n\nAnalysts doubt <b>Beijing</b> is impartial. "
+                       "The plan is a fig leaf for Moscow.\nThe leaders had dinner.\n", encoding="utf-8")
+    page = tmp_path / "out.html"
+    result = run_cli("analyze", str(tfidf_model), str(article), "seeds/003_efe932c9993e584c.txt", "--json",
+                     "--html", str(page))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [r["article"] for r in rows] == ["new_article", "003_efe932c9993e584c"]
+    first = rows[0]
+    assert first["n_sentences"] == 4  # the breadcrumb is not a sentence
+    assert sum(first["counts"].values()) == 4
+    assert abs(sum(first["shares"].values()) - 1) < 1e-9
+    assert -1 <= first["net_stance"] <= 1
+    low, high = first["net_stance_interval"]
+    assert low <= first["net_stance"] <= high
+    assert set(first["evidence"]) == {"supportive", "skeptical"}
+    html = page.read_text(encoding="utf-8")
+    assert html.count('class="s"') == 4 + rows[1]["n_sentences"]
+    assert "&lt;b&gt;Beijing&lt;/b&gt;" in html and "<b>Beijing" not in html  # text is escaped
+    table = run_cli("analyze", str(tfidf_model), str(article))
+    assert b"net stance" in table.stdout and b"new_article" in table.stdout
+
+    empty = tmp_path / "empty.txt"
+    empty.write_text("- Menu\n- Items\n")
+    bad = run_cli("analyze", str(tfidf_model), str(empty))
+    assert bad.returncode == 2 and b"no sentences found" in bad.stderr
