@@ -83,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--target", help="stance target, for models trained on several targets")
     analyze.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    audit = commands.add_parser("audit", help="list labels the cross-validated models most disagree with")
+    audit.add_argument("data", help="labeled CSV (text, label and a group column)")
+    audit.add_argument("--model", default="ensemble", help="model kind for out-of-fold probabilities (default: ensemble)")
+    audit.add_argument("--group", default="article", help="column grouping the cross-validation folds")
+    audit.add_argument("--labels", default="supportive,skeptical,neutral", help="comma-separated label set")
+    audit.add_argument("--output", "-o", help="write the CSV here instead of standard output")
+    audit.add_argument("--seed", type=_non_negative, default=0)
+    audit.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     info = commands.add_parser("info", help="show a model folder's manifest")
     info.add_argument("model_dir")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -243,6 +252,23 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from stance.audit import audit
+    from stance.data import write_csv
+
+    labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    rows = audit(args.data, labels, model=args.model, group_column=args.group, seed=args.seed)
+    header = ["rank", "id", "text", "group", "given", "suggested", "p_given", "p_suggested"]
+    table = [[r[k] for k in header] for r in rows]
+    if args.output:
+        write_csv(args.output, header, table)
+    else:
+        write_csv(sys.stdout, header, table)
+    print(f"{len(rows)} suspicious label(s) of {args.data} (out-of-fold {args.model}, confident learning)",
+          file=sys.stderr)
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from stance.manifest import read_manifest
     from stance.reports import fmt, fmt_interval
@@ -298,7 +324,8 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"classify": _classify, "evaluate": _evaluate, "analyze": _analyze, "info": _info, "data": _data}
+COMMANDS = {"classify": _classify, "evaluate": _evaluate, "analyze": _analyze, "audit": _audit,
+            "info": _info, "data": _data}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

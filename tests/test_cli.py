@@ -174,3 +174,27 @@ def test_analyze_articles(tfidf_model, tmp_path):
     empty.write_text("- Menu\n- Items\n")
     bad = run_cli("analyze", str(tfidf_model), str(empty))
     assert bad.returncode == 2 and b"no sentences found" in bad.stderr
+
+
+def test_audit_flags_a_planted_label_error(tmp_path):
+    rows = ["id,text,label,article"]
+    words = {"supportive": "honest broker credible mediator", "skeptical": "fig leaf biased one-sided",
+             "neutral": "dinner airport itinerary met"}
+    n = 0
+    for article in ("a", "b", "c"):
+        for label, text in words.items():
+            for i in range(4):
+                n += 1
+                rows.append(f"{n},{text} {article}{i} {n},{label},{article}")
+    rows[2] = rows[2].replace(",supportive,", ",skeptical,")  # id 2, a supportive sentence, mislabeled
+    data = tmp_path / "data.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "issues.csv"
+    result = run_cli("audit", str(data), "--model", "tfidf", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    import csv
+
+    flagged = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert flagged and flagged[0]["id"] == "2"
+    assert flagged[0]["given"] == "skeptical" and flagged[0]["suggested"] == "supportive"
+    assert run_cli("audit", str(data), "--model", "nope").returncode == 2
