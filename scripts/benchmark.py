@@ -19,7 +19,7 @@ from stance.paths import PROJECT_ROOT
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default="tweeteval,curves,speed")
+    parser.add_argument("--only", default="tweeteval,curves,active,speed")
     parser.add_argument("--seeds", type=int, default=3, help="seeds for models with randomness")
     parser.add_argument("--data-path", default="../shared/benchmarks/tweeteval-stance")
     parser.add_argument("--no-transformer", action="store_true", help="skip the slow fine-tuned transformer runs")
@@ -41,6 +41,10 @@ def main() -> int:
         models = ["tfidf", "setfit"] + ([] if args.no_transformer else ["transformer"])
         results["curves"] = benchmark.learning_curves(models, args.seeds, log)
         benchmark.plot_curves(results["curves"], figures / "learning_curves.png")
+        store.write_text(json.dumps(results, indent=2))
+    if "active" in sections:
+        results["active"] = benchmark.active_labeling(log, args.seeds)
+        benchmark.plot_active(results["active"], figures / "active_labeling.png")
         store.write_text(json.dumps(results, indent=2))
     if "speed" in sections:
         dirs = {k: PROJECT_ROOT / "models" / k for k in ("tfidf", "setfit", "transformer")

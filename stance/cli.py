@@ -92,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--seed", type=_non_negative, default=0)
     audit.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    suggest = commands.add_parser("suggest", help="rank unlabeled sentences by how much labeling them should teach the model")
+    suggest.add_argument("model_dir")
+    suggest.add_argument("pool", help="unlabeled sentences: a CSV with a 'text' column, or one sentence a line")
+    suggest.add_argument("-n", type=int, default=20, help="how many to suggest (default 20)")
+    suggest.add_argument("--diversity", type=float, default=0.5, help="weight against near-duplicates (0 = uncertainty only)")
+    suggest.add_argument("--output", "-o", help="write the CSV here instead of standard output")
+    suggest.add_argument("--target", help="stance target, for models trained on several targets")
+    suggest.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     info = commands.add_parser("info", help="show a model folder's manifest")
     info.add_argument("model_dir")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
@@ -269,6 +278,35 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _suggest(args: argparse.Namespace) -> int:
+    from stance.active import entropy, select
+    from stance.data import write_csv
+    from stance.inputs import read_inputs
+    from stance.models import load_model
+
+    if args.n < 1:
+        raise StanceError("suggest: -n must be at least 1")
+    model, manifest = load_model(args.model_dir)
+    inputs = read_inputs([], args.pool)
+    keep = [i for i, row in enumerate(inputs.rows) if row is not None]
+    if not keep:
+        raise StanceError(f"{args.pool}: no non-empty text")
+    texts = [inputs.rows[i] for i in keep]
+    targets = _targets(manifest, args.target, None, len(texts))
+    probabilities = _predict_in_chunks(model, texts, targets)
+    uncertainty = entropy(probabilities)
+    picks = select(probabilities, texts, args.n, diversity=args.diversity)
+    rows = []
+    for rank, i in enumerate(picks, start=1):
+        best = int(probabilities[i].argmax())
+        rows.append([rank, inputs.positions[keep[i]], texts[i], "", manifest.get("target", ""),
+                     f"{uncertainty[i]:.4f}", model.labels[best], f"{probabilities[i, best]:.4f}"])
+    header = ["rank", "source", "text", "label", "target", "uncertainty", "predicted", "p_predicted"]
+    write_csv(args.output if args.output else sys.stdout, header, rows)
+    print(f"{len(rows)} of {len(texts)} sentences suggested for labeling (fill the 'label' column)", file=sys.stderr)
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from stance.manifest import read_manifest
     from stance.reports import fmt, fmt_interval
@@ -324,7 +362,7 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"classify": _classify, "evaluate": _evaluate, "analyze": _analyze, "audit": _audit,
+COMMANDS = {"classify": _classify, "evaluate": _evaluate, "analyze": _analyze, "audit": _audit, "suggest": _suggest,
             "info": _info, "data": _data}
 
 

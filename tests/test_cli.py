@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import ROOT, run_cli
@@ -198,3 +199,23 @@ def test_audit_flags_a_planted_label_error(tmp_path):
     assert flagged and flagged[0]["id"] == "2"
     assert flagged[0]["given"] == "skeptical" and flagged[0]["suggested"] == "supportive"
     assert run_cli("audit", str(data), "--model", "nope").returncode == 2
+
+
+def test_suggest_picks_uncertain_and_diverse_sentences(tfidf_model, tmp_path):
+    from stance.active import select
+
+    probabilities = np.array([[0.34, 0.33, 0.33], [0.34, 0.33, 0.33], [0.9, 0.05, 0.05], [0.5, 0.3, 0.2]])
+    texts = ["the same words here", "the same words here", "something else", "another sentence"]
+    assert select(probabilities, texts, 2, diversity=0.0) == [0, 1]  # uncertainty alone: the twins
+    assert select(probabilities, texts, 2, diversity=1.0)[1] != 1  # diversity skips the duplicate
+
+    pool = tmp_path / "pool.txt"
+    pool.write_text("China can broker peace.\n\nThe plan is a fig leaf.\nXi landed.\nAnalysts doubt it.\n")
+    out = tmp_path / "next.csv"
+    result = run_cli("suggest", str(tfidf_model), str(pool), "-n", "2", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    import csv
+
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert len(rows) == 2 and all(r["label"] == "" for r in rows)
+    assert all(r["source"].startswith(str(pool)) for r in rows)
