@@ -39,12 +39,14 @@ class TfidfConfig:
     class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' or null."})
     max_iter: int = field(default=5000, metadata={"help": "Solver iterations."})
     per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
+    calibration: str = field(default="none", metadata={"help": "Probability calibration fitted on inner folds of the training data: none, temperature, sigmoid or isotonic."})
 
     def check(self) -> None:
         _positive(self, "word_ngram_max", "char_ngram_min", "char_ngram_max", "min_df", "C", "max_iter")
         if self.char_ngram_min > self.char_ngram_max:
             raise StanceError("model.char_ngram_min must not exceed model.char_ngram_max")
         _class_weight(self)
+        _calibration(self)
 
 
 @dataclass
@@ -62,11 +64,13 @@ class TransformerConfig:
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (-1: train for `epochs`)."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
     per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
+    calibration: str = field(default="none", metadata={"help": "Probability calibration fitted on inner folds of the training data: none, temperature, sigmoid or isotonic."})
 
     def check(self) -> None:
         _positive(self, "max_length", "epochs", "learning_rate", "batch_size", "eval_batch_size")
         _non_negative(self, "weight_decay", "warmup")
         _class_weight(self)
+        _calibration(self)
         _device(self)
 
 
@@ -84,11 +88,13 @@ class SetFitConfig:
     class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' or null, for the head."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
     per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
+    calibration: str = field(default="none", metadata={"help": "Probability calibration fitted on inner folds of the training data: none, temperature, sigmoid or isotonic."})
 
     def check(self) -> None:
         _positive(self, "contrastive_epochs", "body_learning_rate", "batch_size", "eval_batch_size", "max_length", "C")
         _non_negative(self, "contrastive_iterations")
         _class_weight(self)
+        _calibration(self)
         _device(self)
 
 
@@ -182,6 +188,11 @@ def _non_negative(cfg: Any, *names: str) -> None:
     for name in names:
         if getattr(cfg, name) < 0:
             raise StanceError(f"model.{name} must not be negative (got {getattr(cfg, name)})")
+
+
+def _calibration(cfg: Any) -> None:
+    if cfg.calibration not in ("none", "temperature", "sigmoid", "isotonic"):
+        raise StanceError(f"model.calibration must be none, temperature, sigmoid or isotonic (got {cfg.calibration!r})")
 
 
 def _class_weight(cfg: Any) -> None:

@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "ensemble": "stance.models.ensemble:EnsembleClassifier",
 }
 PER_TARGET = "stance.models.per_target:PerTargetClassifier"
+CALIBRATED = "stance.models.calibrated:CalibratedClassifier"
 
 
 def _import(path: str) -> type[StanceClassifier]:
@@ -31,6 +32,8 @@ def model_class(config: Any) -> type[StanceClassifier]:
     """The class for a model config: its `name` picks the kind, `per_target` wraps it."""
     if config.name not in REGISTRY:
         raise StanceError(f"unknown model kind {config.name!r} (known: {', '.join(REGISTRY)})")
+    if getattr(config, "calibration", "none") != "none":
+        return _import(CALIBRATED)  # wraps the rest, per-target models included
     if getattr(config, "per_target", False) and config.name != "ensemble":
         return _import(PER_TARGET)
     return _import(REGISTRY[config.name])
