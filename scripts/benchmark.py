@@ -23,6 +23,8 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3, help="seeds for models with randomness")
     parser.add_argument("--data-path", default="../shared/benchmarks/tweeteval-stance")
     parser.add_argument("--no-transformer", action="store_true", help="skip the slow fine-tuned transformer runs")
+    parser.add_argument("--transformer-seeds", type=int, default=0, help="seeds for the TweetEval transformer (default: --seeds)")
+    parser.add_argument("--curve-models", default="tfidf,setfit,transformer", help="model kinds for the learning curves")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -35,10 +37,13 @@ def main() -> int:
     sections = args.only.split(",")
     log = lambda message: print(message, flush=True)  # noqa: E731
     if "tweeteval" in sections:
-        results["tweeteval"] = benchmark.tweeteval(args.data_path, args.seeds, not args.no_transformer, log)
-        store.write_text(json.dumps(results, indent=2))
+        def save(rows):
+            results["tweeteval"] = rows
+            store.write_text(json.dumps(results, indent=2))
+
+        benchmark.tweeteval(args.data_path, args.transformer_seeds or args.seeds, not args.no_transformer, log, save)
     if "curves" in sections:
-        models = ["tfidf", "setfit"] + ([] if args.no_transformer else ["transformer"])
+        models = [m for m in args.curve_models.split(",") if m != "transformer" or not args.no_transformer]
         results["curves"] = benchmark.learning_curves(models, args.seeds, log)
         benchmark.plot_curves(results["curves"], figures / "learning_curves.png")
         store.write_text(json.dumps(results, indent=2))
