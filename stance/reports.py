@@ -76,7 +76,7 @@ def render_report(result: dict[str, Any]) -> str:
         cal = result["calibration"]
         lines += ["", "## Calibration", "",
                   f"Expected calibration error of the top probability: {cal['ece']:.3f} "
-                  f"(0 = a 0.7 means right 70% of the time; reliability diagram: `{RELIABILITY_PNG}`).", "",
+                  f"(0 = a 0.7 means right 70% of the time; reliability diagram and trade-off curve: `{RELIABILITY_PNG}`).", "",
                   "`stance classify --min-confidence P` answers `uncertain` below P; on the held-out predictions:", "",
                   "| min confidence | coverage | accuracy of the answered |", "|---:|---:|---:|"]
         for point in cal["trade_off"]:
@@ -125,12 +125,13 @@ def plot_confusion(matrix: Sequence[Sequence[int]], labels: Sequence[str], path:
 
 
 def plot_reliability(cal: dict[str, Any], path: Path, title: str) -> None:
+    """Reliability diagram, and the coverage/accuracy trade-off of --min-confidence."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    fig, (ax, trade) = plt.subplots(1, 2, figsize=(9, 4.2))
     ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", label="perfect calibration")
     bins = cal["bins"]
     ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", label=title)
@@ -142,6 +143,16 @@ def plot_reliability(cal: dict[str, Any], path: Path, title: str) -> None:
     ax.set_ylabel("accuracy in bin")
     ax.set_title(f"Reliability, ECE {cal['ece']:.3f} (labels: n per bin)", fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
+    points = [p for p in cal["trade_off"] if p["accuracy"] is not None]
+    trade.plot([p["coverage"] for p in points], [p["accuracy"] for p in points], marker="o")
+    for p in points:
+        trade.annotate(f"≥{p['min_confidence']:.1f}", (p["coverage"], p["accuracy"]), fontsize=7,
+                       xytext=(3, 3), textcoords="offset points")
+    trade.set_xlim(0, 1.05)
+    trade.set_ylim(0, 1)
+    trade.set_xlabel("coverage (share answered)")
+    trade.set_ylabel("accuracy of the answered")
+    trade.set_title("--min-confidence: coverage against precision", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
