@@ -25,6 +25,7 @@ def main() -> int:
     parser.add_argument("--no-transformer", action="store_true", help="skip the slow fine-tuned transformer runs")
     parser.add_argument("--transformer-seeds", type=int, default=0, help="seeds for the TweetEval transformer (default: --seeds)")
     parser.add_argument("--curve-models", default="tfidf,setfit,transformer", help="model kinds for the learning curves")
+    parser.add_argument("--systems", default="", help="TweetEval: rerun only systems whose name contains this, keep the rest")
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,11 +38,15 @@ def main() -> int:
     sections = args.only.split(",")
     log = lambda message: print(message, flush=True)  # noqa: E731
     if "tweeteval" in sections:
+        earlier = {row["system"]: row for row in results.get("tweeteval", [])} if args.systems else {}
+
         def save(rows):
-            results["tweeteval"] = rows
+            # With --systems, the new rows replace theirs and the others are kept.
+            results["tweeteval"] = list({**earlier, **{row["system"]: row for row in rows}}.values())
             store.write_text(json.dumps(results, indent=2))
 
-        benchmark.tweeteval(args.data_path, args.transformer_seeds or args.seeds, not args.no_transformer, log, save)
+        benchmark.tweeteval(args.data_path, args.transformer_seeds or args.seeds, not args.no_transformer, log, save,
+                            only=args.systems)
     if "curves" in sections:
         models = [m for m in args.curve_models.split(",") if m != "transformer" or not args.no_transformer]
         results["curves"] = benchmark.learning_curves(models, args.seeds, log)

@@ -66,12 +66,15 @@ TWEETEVAL_SYSTEMS: list[tuple[str, list[str], bool]] = [
 
 
 def tweeteval(data_path: str, seeds: int, include_transformer: bool, log: Callable[[str], None],
-              save: Callable[[list[dict[str, Any]]], None] = lambda rows: None) -> list[dict[str, Any]]:
-    """Each system on the official splits; `save` is called after every system, so an
-    interrupted run keeps what it finished."""
+              save: Callable[[list[dict[str, Any]]], None] = lambda rows: None,
+              only: str = "") -> list[dict[str, Any]]:
+    """Each system on the official splits (those whose name contains `only`); `save` is
+    called after every system, so an interrupted run keeps what it finished."""
     rows = []
     for name, overrides, random in TWEETEVAL_SYSTEMS:
         if "model=transformer" in overrides and not include_transformer:
+            continue
+        if only and only not in name:
             continue
         runs = []
         for seed in range(seeds if random else 1):
