@@ -57,3 +57,9 @@ def test_bom_crlf_and_extra_columns_are_fine(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(StanceError, match="no such file"):
         load_labeled(tmp_path / "nope.csv", LABELS)
+
+
+def test_a_cell_longer_than_the_csv_module_default_limit(tmp_path):
+    long_text = "China can mediate. " * 12000  # ~230 KB, over csv's default 131,072-character field limit
+    path = _write(tmp_path, f'text,label\n"{long_text}",neutral\n')
+    assert load_labeled(path, LABELS).texts == [long_text.strip()]
