@@ -33,9 +33,14 @@ def main() -> int:
     figures.mkdir(parents=True, exist_ok=True)
     store = figures / "results.json"
     results = json.loads(store.read_text()) if store.exists() else {}
-    results.update(commit=benchmark.commit(), date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                   machine=f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     sections = args.only.split(",")
+    run_stamp = dict(commit=benchmark.commit(), date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                     machine=f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    if set(sections) & {"tweeteval", "curves", "active", "speed"}:
+        stamps = results.setdefault("runs", [])
+        stamps.append({**run_stamp, "sections": sections})
+        results.update(run_stamp)
+    # `--only report` rewrites BENCHMARKS.md from docs/benchmarks/results.json without running anything.
     log = lambda message: print(message, flush=True)  # noqa: E731
     if "tweeteval" in sections:
         earlier = {row["system"]: row for row in results.get("tweeteval", [])} if args.systems else {}

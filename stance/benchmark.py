@@ -6,6 +6,7 @@ design (tens of minutes on 2 CPU cores), so it is not a test.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -304,8 +305,11 @@ def write_report(results: dict[str, Any], out: Path, figures: Path) -> None:
     lines = [
         "# Benchmarks",
         "",
-        f"Produced by `python scripts/benchmark.py` at commit {results['commit']} on {results['date']}, "
-        f"on {results['machine']}. Every figure below comes from that run.",
+        f"Produced by `python scripts/benchmark.py` on {results['machine']}. Every figure below comes "
+        "from these runs (sections run separately; commit and date of each):",
+        "",
+        *([f"- {', '.join(r['sections'])}: commit {r['commit']}, {r['date']}" for r in results.get("runs", [])]
+          or [f"- all sections: commit {results['commit']}, {results['date']}"]),
         "",
     ]
     if "tweeteval" in results:
@@ -333,7 +337,7 @@ def write_report(results: dict[str, Any], out: Path, figures: Path) -> None:
             "",
             *curves_markdown(results["curves"]),
             "",
-            f"![learning curves]({figures.name}/learning_curves.png)",
+            f"![learning curves]({Path(os.path.relpath(figures, out.parent)).as_posix()}/learning_curves.png)",
             "",
         ]
     if "active" in results:
@@ -349,7 +353,7 @@ def write_report(results: dict[str, Any], out: Path, figures: Path) -> None:
             "",
             *active_markdown(active),
             "",
-            f"![active labeling]({figures.name}/active_labeling.png)",
+            f"![active labeling]({Path(os.path.relpath(figures, out.parent)).as_posix()}/active_labeling.png)",
             "",
         ]
     if "speed" in results:
