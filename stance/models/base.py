@@ -47,6 +47,14 @@ class StanceClassifier(ABC):
     def load(cls, folder: Path, config: Any, labels: Sequence[str]) -> "StanceClassifier":
         """Rebuild a trained classifier from `folder`."""
 
+    def check_training_labels(self, labels: Sequence[str]) -> None:
+        """Training labels must all be among the model's labels."""
+        from stance.errors import StanceError
+
+        unknown = sorted(set(labels) - set(self.labels))
+        if unknown:
+            raise StanceError(f"training labels {unknown} are not among the model's labels {self.labels}")
+
     def predict(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> list[str]:
         probabilities = self.predict_proba(texts, targets)
         return [self.labels[i] for i in probabilities.argmax(axis=1)]

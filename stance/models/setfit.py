@@ -66,9 +66,7 @@ class SetFitClassifier(StanceClassifier):
         quiet_sentence_transformers()
         config = self.config
         texts, labels = joint_inputs(texts, targets), list(labels)
-        unknown = sorted(set(labels) - set(self.labels))
-        if unknown:
-            raise StanceError(f"training labels {unknown} are not among the model's labels {self.labels}")
+        self.check_training_labels(labels)
         if len(set(labels)) < 2:
             raise StanceError("the logistic-regression head needs at least two labels in the training data")
         device = resolve_device(config.device)

@@ -109,9 +109,7 @@ class TransformerClassifier(StanceClassifier):
         config = self.config
         texts = joint_inputs(texts, targets)
         labels = list(labels)
-        unknown = sorted(set(labels) - set(self.labels))
-        if unknown:
-            raise StanceError(f"training labels {unknown} are not among the model's labels {self.labels}")
+        self.check_training_labels(labels)
         if not texts:
             raise StanceError("no training texts")
         device = resolve_device(config.device)
