@@ -1,6 +1,6 @@
 """Classify throughput of a saved transformer against Hugging Face's pipeline.
 
-    python scripts/bench_classify.py models/transformer [--n 1000]
+    python -m benchmarks.pipeline_speed models/transformer [--n 1000]
 
 Same folder, same sentences, one run; prints the ratio and whether the labels agree.
 """
@@ -9,7 +9,7 @@ import argparse
 import json
 from pathlib import Path
 
-from stance.bench import pipeline_comparison
+from benchmarks.speed import pipeline_comparison
 
 
 def main() -> int:
@@ -21,9 +21,11 @@ def main() -> int:
     ours = result["stance_sentences_per_second"]
     print(f"stance: {ours:.1f} sentences/s on {result['n']} sentences")
     for name, reference in result["references"].items():
-        print(f"{name}: {reference['sentences_per_second']:.1f} sentences/s -> stance is "
-              f"{ours / reference['sentences_per_second']:.2f}x; labels identical on "
-              f"{reference['same_labels']}/{result['n']}")
+        print(
+            f"{name}: {reference['sentences_per_second']:.1f} sentences/s -> stance is "
+            f"{ours / reference['sentences_per_second']:.2f}x; labels identical on "
+            f"{reference['same_labels']}/{result['n']}"
+        )
     print(json.dumps(result))
     return 0
 

@@ -1,5 +1,5 @@
 """The benchmark behind BENCHMARKS.md: TweetEval stance against published systems, learning
-curves on the seed data, and a speed and size table. Run by `scripts/benchmark.py`; slow by
+curves on the seed data, and a speed and size table. Run by `benchmarks/run.py`; slow by
 design (tens of minutes on 2 CPU cores), so it is not a test.
 """
 
@@ -12,37 +12,41 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from stance.paths import PROJECT_ROOT
+from stance.data.io import PROJECT_ROOT
 
 # Pooled F_avg on the SemEval-2016 Task 6A test set (1,249 tweets), as published.
 PUBLISHED = [
-    ("Majority class", 65.22), ("FastText", 65.4), ("SVM", 67.3), ("MITRE (best SemEval-2016 team)", 67.82),
-    ("RoBERTa-base", 68.0), ("SVM-ngrams", 68.98), ("BERTweet", 71.2), ("TimeLMs-2021", 72.9),
+    ("Majority class", 65.22),
+    ("FastText", 65.4),
+    ("SVM", 67.3),
+    ("MITRE (best SemEval-2016 team)", 67.82),
+    ("RoBERTa-base", 68.0),
+    ("SVM-ngrams", 68.98),
+    ("BERTweet", 71.2),
+    ("TimeLMs-2021", 72.9),
 ]
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 
 
-def compose(*overrides: str) -> Any:
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-
-    from stance.config import register_configs
-
-    register_configs()
-    with initialize_config_dir(config_dir=str(PROJECT_ROOT / "configs"), version_base="1.3"):
-        return hydra_compose(config_name="train", overrides=list(overrides))
-
-
 def _evaluate(*overrides: str) -> tuple[dict[str, Any], float]:
-    from stance.train import run
+    import dataclasses
+
+    from stance.compose import compose
+    from stance.training import train
 
     start = time.perf_counter()
-    result = run(compose(*overrides, "final_fit=false", "n_bootstrap=1000"))
-    return result, time.perf_counter() - start
+    result = train(compose(*overrides, "final_fit=false", "n_bootstrap=1000"))
+    flat = {
+        **result.scores.to_dict(),
+        "baseline": result.baseline.to_dict(),
+        "val": result.val.to_dict() if result.val else None,
+        "per_group": [dataclasses.asdict(g) for g in result.per_group],
+    }
+    return flat, time.perf_counter() - start
 
 
 def _mean_sd(values: list[float]) -> str:
@@ -66,9 +70,14 @@ TWEETEVAL_SYSTEMS: list[tuple[str, list[str], bool]] = [
 ]
 
 
-def tweeteval(data_path: str, seeds: int, include_transformer: bool, log: Callable[[str], None],
-              save: Callable[[list[dict[str, Any]]], None] = lambda rows: None,
-              only: str = "") -> list[dict[str, Any]]:
+def tweeteval(
+    data_path: str,
+    seeds: int,
+    include_transformer: bool,
+    log: Callable[[str], None],
+    save: Callable[[list[dict[str, Any]]], None] = lambda rows: None,
+    only: str = "",
+) -> list[dict[str, Any]]:
     """Each system on the official splits (those whose name contains `only`); `save` is
     called after every system, so an interrupted run keeps what it finished."""
     rows = []
@@ -81,18 +90,25 @@ def tweeteval(data_path: str, seeds: int, include_transformer: bool, log: Callab
         for seed in range(seeds if random else 1):
             result, seconds = _evaluate("data=tweeteval", f"data.path={data_path}", f"seed={seed}", *overrides)
             runs.append((result, seconds))
-            log(f"tweeteval {name} seed {seed}: test F_avg {result['f_avg']:.4f}, val F_avg "
-                f"{result['val']['f_avg']:.4f} ({seconds:.0f} s)")
+            log(
+                f"tweeteval {name} seed {seed}: test F_avg {result['f_avg']:.4f}, val F_avg "
+                f"{result['val']['f_avg']:.4f} ({seconds:.0f} s)"
+            )
         first = runs[0][0]
-        rows.append({
-            "system": name, "overrides": overrides, "seeds": len(runs),
-            "test_f_avg": [r["f_avg"] for r, _ in runs], "test_macro_f1": [r["macro_f1"] for r, _ in runs],
-            "val_f_avg": [r["val"]["f_avg"] for r, _ in runs],
-            "interval": first["intervals"]["f_avg"],
-            "per_target": {g["group"]: g["f_avg"] for g in first["per_group"]},
-            "seconds": statistics.mean(s for _, s in runs),
-            "baseline_f_avg": first["baseline"]["f_avg"],
-        })
+        rows.append(
+            {
+                "system": name,
+                "overrides": overrides,
+                "seeds": len(runs),
+                "test_f_avg": [r["f_avg"] for r, _ in runs],
+                "test_macro_f1": [r["macro_f1"] for r, _ in runs],
+                "val_f_avg": [r["val"]["f_avg"] for r, _ in runs],
+                "interval": first["intervals"]["f_avg"],
+                "per_target": {g["group"]: g["f_avg"] for g in first["per_group"]},
+                "seconds": statistics.mean(s for _, s in runs),
+                "baseline_f_avg": first["baseline"]["f_avg"],
+            }
+        )
         save(rows)
     return rows
 
@@ -105,7 +121,9 @@ def tweeteval_markdown(rows: list[dict[str, Any]]) -> list[str]:
     ]
     for row in sorted(rows, key=lambda r: statistics.mean(r["test_f_avg"])):
         mark = " **(picked by val)**" if row is best_val else ""
-        seeds = f" ({row['seeds']} seeds)" if row["seeds"] > 1 else (" (1 seed)" if "transformer" in row["system"] else "")
+        seeds = (
+            f" ({row['seeds']} seeds)" if row["seeds"] > 1 else (" (1 seed)" if "transformer" in row["system"] else "")
+        )
         lo, hi = row["interval"]
         lines.append(
             f"| {row['system']}{mark} | {_mean_sd(row['test_f_avg'])}{seeds} | [{100 * lo:.1f}, {100 * hi:.1f}] "
@@ -114,8 +132,13 @@ def tweeteval_markdown(rows: list[dict[str, Any]]) -> list[str]:
     lines += ["", "Published systems, same test set and metric:", "", "| system | F_avg |", "|---|---:|"]
     lines += [f"| {name} | {score:.2f} |" for name, score in PUBLISHED]
     targets = list(rows[0]["per_target"])
-    lines += ["", "Per-target test F_avg:", "", "| system | " + " | ".join(targets) + " |",
-              "|---|" + "---:|" * len(targets)]
+    lines += [
+        "",
+        "Per-target test F_avg:",
+        "",
+        "| system | " + " | ".join(targets) + " |",
+        "|---|" + "---:|" * len(targets),
+    ]
     for row in rows:
         lines.append(f"| {row['system']} | " + " | ".join(f"{100 * row['per_target'][t]:.1f}" for t in targets) + " |")
     return lines
@@ -123,16 +146,19 @@ def tweeteval_markdown(rows: list[dict[str, Any]]) -> list[str]:
 
 # ---------------------------------------------------------------- learning curves
 
+
 def learning_curves(models: list[str], subsample_seeds: int, log: Callable[[str], None]) -> dict[str, list[dict]]:
     curves: dict[str, list[dict]] = {}
     for model in models:
         curves[model] = []
         for fraction in FRACTIONS:
             seeds = 1 if fraction == 1.0 or model == "transformer" else subsample_seeds
-            results = [_evaluate(f"model={model}", f"train_fraction={fraction}", f"seed={seed}")[0]
-                       for seed in range(seeds)]
+            results = [
+                _evaluate(f"model={model}", f"train_fraction={fraction}", f"seed={seed}")[0] for seed in range(seeds)
+            ]
             point = {
-                "fraction": fraction, "seeds": seeds,
+                "fraction": fraction,
+                "seeds": seeds,
                 "macro_f1": statistics.mean(r["macro_f1"] for r in results),
                 "macro_f1_sd": statistics.stdev([r["macro_f1"] for r in results]) if seeds > 1 else 0.0,
                 "interval": results[0]["intervals"]["macro_f1"],
@@ -144,10 +170,9 @@ def learning_curves(models: list[str], subsample_seeds: int, log: Callable[[str]
 
 
 def plot_curves(curves: dict[str, list[dict]], path: Path) -> None:
-    import matplotlib
+    from stance.reports.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for model, points in curves.items():
@@ -167,8 +192,10 @@ def plot_curves(curves: dict[str, list[dict]], path: Path) -> None:
 
 
 def curves_markdown(curves: dict[str, list[dict]]) -> list[str]:
-    lines = ["| model | " + " | ".join(f"{int(100 * f)}%" for f in FRACTIONS) + " |",
-             "|---|" + "---:|" * len(FRACTIONS)]
+    lines = [
+        "| model | " + " | ".join(f"{int(100 * f)}%" for f in FRACTIONS) + " |",
+        "|---|" + "---:|" * len(FRACTIONS),
+    ]
     for model, points in curves.items():
         cells = []
         for p in points:
@@ -180,14 +207,16 @@ def curves_markdown(curves: dict[str, list[dict]]) -> list[str]:
 
 # ---------------------------------------------------------------- speed and size
 
+
 def speed(model_dirs: dict[str, Path], log: Callable[[str], None]) -> dict[str, Any]:
-    from stance.bench import peak_memory_mb, pipeline_comparison, seed_sentences, throughput, time_command
+    from benchmarks.speed import peak_memory_mb, pipeline_comparison, seed_sentences, throughput, time_command
+    from stance.model_folder import folder_size
     from stance.models import load_model
-    from stance.paths import folder_size
 
     stance_cli = [sys.executable, "-m", "stance"]
-    floor, _ = time_command([sys.executable, "-c",
-                             "import sklearn.pipeline, sklearn.linear_model, sklearn.feature_extraction.text"])
+    floor, _ = time_command(
+        [sys.executable, "-c", "import sklearn.pipeline, sklearn.linear_model, sklearn.feature_extraction.text"]
+    )
     texts = seed_sentences(5000)
     rows: dict[str, Any] = {"sklearn_import_floor_s": floor, "models": {}}
     with tempfile.TemporaryDirectory() as scratch:
@@ -202,7 +231,8 @@ def speed(model_dirs: dict[str, Path], log: Callable[[str], None]) -> dict[str, 
             model, _ = load_model(folder)
             row = {
                 "train_seconds": metrics["timing"]["train_seconds"],
-                "cold_start_s": cold, "cold_start_runs": cold_runs,
+                "cold_start_s": cold,
+                "cold_start_runs": cold_runs,
                 "batch1_per_s": throughput(model.predict_proba, texts[:200], batch=1),
                 "in_process_5000_per_s": throughput(model.predict_proba, texts),
                 "cli_5000_seconds": file_seconds,
@@ -223,48 +253,61 @@ def speed_markdown(speed_rows: dict[str, Any]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, r in speed_rows["models"].items():
-        lines.append(f"| {kind} | {r['train_seconds']:.1f} | {r['cold_start_s']:.2f} | {r['batch1_per_s']:.0f} "
-                     f"| {r['in_process_5000_per_s']:.0f} | {r['cli_5000_seconds']:.1f} | {r['peak_memory_mb']:.0f} "
-                     f"| {r['size_mb']:.1f} |")
+        lines.append(
+            f"| {kind} | {r['train_seconds']:.1f} | {r['cold_start_s']:.2f} | {r['batch1_per_s']:.0f} "
+            f"| {r['in_process_5000_per_s']:.0f} | {r['cli_5000_seconds']:.1f} | {r['peak_memory_mb']:.0f} "
+            f"| {r['size_mb']:.1f} |"
+        )
     floor = speed_rows["sklearn_import_floor_s"]
     lines += [""]
     if "tfidf" in speed_rows["models"]:
         cold = speed_rows["models"]["tfidf"]["cold_start_s"]
-        lines.append(f"- TF-IDF cold start {cold:.2f} s against the bare import of the scikit-learn modules it "
-                     f"needs, {floor:.2f} s: **{cold / floor:.2f}x** the floor (median of 5 runs each).")
+        lines.append(
+            f"- TF-IDF cold start {cold:.2f} s against the bare import of the scikit-learn modules it "
+            f"needs, {floor:.2f} s: **{cold / floor:.2f}x** the floor (median of 5 runs each)."
+        )
     if "transformer" in speed_rows["models"] and "pipeline" in speed_rows["models"]["transformer"]:
         p = speed_rows["models"]["transformer"]["pipeline"]
         ours = p["stance_sentences_per_second"]
         for name, ref in p["references"].items():
-            lines.append(f"- transformer: stance {ours:.0f} sentences/s against `{name}` "
-                         f"{ref['sentences_per_second']:.0f}/s on the same folder and {p['n']} sentences: "
-                         f"**{ours / ref['sentences_per_second']:.2f}x**, labels identical on {ref['same_labels']}/{p['n']}.")
+            lines.append(
+                f"- transformer: stance {ours:.0f} sentences/s against `{name}` "
+                f"{ref['sentences_per_second']:.0f}/s on the same folder and {p['n']} sentences: "
+                f"**{ours / ref['sentences_per_second']:.2f}x**, labels identical on {ref['same_labels']}/{p['n']}."
+            )
     return lines
 
 
 # ---------------------------------------------------------------- active labeling
 
+
 def active_labeling(log: Callable[[str], None], seeds: int = 3) -> dict[str, Any]:
-    from stance.active import simulate
     from stance.config import TfidfConfig
-    from stance.data import load_labeled
+    from stance.data.labeled import load_labeled
     from stance.models import create_model
+    from stance.suggest import simulate
 
     labels = ["supportive", "skeptical", "neutral"]
     data = load_labeled(PROJECT_ROOT / "seeds" / "sentences.csv", labels)
     start = time.perf_counter()
-    result = simulate(lambda: create_model(TfidfConfig(), labels), data.texts, data.labels,
-                      data.columns["article"], labels, labels[:2], seeds=seeds)
+    result = simulate(
+        lambda: create_model(TfidfConfig(), labels),
+        data.texts,
+        data.labels,
+        data.columns["article"],
+        labels,
+        labels[:2],
+        seeds=seeds,
+    )
     result["seconds"] = time.perf_counter() - start
     log(f"active labeling: {result['curves']}")
     return result
 
 
 def plot_active(active: dict[str, Any], path: Path) -> None:
-    import matplotlib
+    from stance.reports.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for strategy, points in active["curves"].items():
@@ -291,11 +334,13 @@ def active_markdown(active: dict[str, Any]) -> list[str]:
 
 # ---------------------------------------------------------------- report
 
+
 def commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=PROJECT_ROOT).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=PROJECT_ROOT
+        ).stdout.strip()
         return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
     except OSError:
         return "unknown"
@@ -308,8 +353,10 @@ def write_report(results: dict[str, Any], out: Path, figures: Path) -> None:
         f"Produced by `python scripts/benchmark.py` on {results['machine']}. Every figure below comes "
         "from these runs (sections run separately; commit and date of each):",
         "",
-        *([f"- {', '.join(r['sections'])}: commit {r['commit']}, {r['date']}" for r in results.get("runs", [])]
-          or [f"- all sections: commit {results['commit']}, {results['date']}"]),
+        *(
+            [f"- {', '.join(r['sections'])}: commit {r['commit']}, {r['date']}" for r in results.get("runs", [])]
+            or [f"- all sections: commit {results['commit']}, {results['date']}"]
+        ),
         "",
     ]
     if "tweeteval" in results:
@@ -322,8 +369,14 @@ def write_report(results: dict[str, Any], out: Path, figures: Path) -> None:
             "(same seed or not, same numbers). One system's test score has a bootstrap sd of about 1.5 points, "
             "so differences under about 2 points are not meaningful.",
             "",
-            *([f"The fine-tuned transformer ran with {r['seeds']} seed(s) in this run "
-               f"({r['seconds'] / 60:.0f} min a seed on this CPU)." for r in results["tweeteval"] if "transformer" in r["system"]]),
+            *(
+                [
+                    f"The fine-tuned transformer ran with {r['seeds']} seed(s) in this run "
+                    f"({r['seconds'] / 60:.0f} min a seed on this CPU)."
+                    for r in results["tweeteval"]
+                    if "transformer" in r["system"]
+                ]
+            ),
             "",
             *tweeteval_markdown(results["tweeteval"]),
             "",

@@ -1,4 +1,4 @@
-"""Speed measurements shared by the benchmark scripts (not imported by the CLI)."""
+"""Speed measurements shared by the benchmark scripts (not part of the installed package)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from stance.data import load_labeled
-from stance.paths import PROJECT_ROOT
+from stance.data.io import PROJECT_ROOT
+from stance.data.labeled import load_labeled
 
 SEED_LABELS = ["supportive", "skeptical", "neutral"]
 
@@ -41,8 +42,13 @@ def peak_memory_mb(argv: Sequence[str]) -> float:
         "subprocess.run(sys.argv[1:], capture_output=True, check=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, check=True,
-                         env={**os.environ, "HF_HUB_OFFLINE": "1"}, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        text=True,
+    )
     return int(out.stdout.strip()) / 1024
 
 
@@ -75,8 +81,14 @@ def pipeline_comparison(model_dir: Path, n: int = 1000) -> dict[str, Any]:
     device = 0 if torch.cuda.is_available() else -1
     results = {}
     for name, kwargs in (("pipeline", {}), ("pipeline(batch_size=32)", {"batch_size": 32})):
-        classifier = pipeline("text-classification", model=str(model_dir), tokenizer=str(model_dir),
-                              device=device, truncation=True, max_length=model.config.max_length)
+        classifier = pipeline(
+            "text-classification",
+            model=str(model_dir),
+            tokenizer=str(model_dir),
+            device=device,
+            truncation=True,
+            max_length=model.config.max_length,
+        )
         classifier(texts[:4], **kwargs)
         start = time.perf_counter()
         predictions = classifier(texts, **kwargs)

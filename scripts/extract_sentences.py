@@ -8,15 +8,17 @@ Sentences already in the data set (--data, default seeds/sentences.csv) keep the
 import argparse
 import sys
 
+from stance.data.articles import extract
+from stance.data.io import resolve_path
 from stance.errors import StanceError
-from stance.extract import extract
-from stance.paths import resolve_path
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("articles", nargs="+", help="article text files (UTF-8, one paragraph a line)")
-    parser.add_argument("--data", default="seeds/sentences.csv", help="labeled data whose labels to keep ('' for none)")
+    parser.add_argument(
+        "--data", default="seeds/sentences.csv", help="labeled data whose labels to keep ('' for none)"
+    )
     parser.add_argument("--target", default="china-mediator", help="target slug for new rows")
     args = parser.parse_args()
     try:

@@ -1,3 +1,3 @@
-from stance.cli import main
+from stance.cli.main import main
 
 raise SystemExit(main())

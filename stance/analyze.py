@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from stance.data import read_text_file
+from stance.data.articles import split_article
+from stance.data.io import read_text_file
 from stance.errors import StanceError
-from stance.sentences import split_article
+from stance.evaluation.metrics import percentile_bootstrap
 
+# Below this many predicted stance sentences, a net stance is too thin to lean on.
+MIN_STANCE_SENTENCES = 5
 # Colours for the first three labels in a model's order; more labels cycle through the rest.
 PALETTE = ["#2e7d32", "#c62828", "#9e9e9e", "#1565c0", "#ef6c00", "#6a1b9a"]
 
@@ -24,10 +28,25 @@ def net_stance(predicted: Sequence[str], positive: str, negative: str) -> float:
 
 
 def analyze_article(
-    model: Any, manifest: dict[str, Any], path: str | Path, target: str | None = None,
-    n_bootstrap: int = 1000, seed: int = 0, top: int = 3,
+    model: Any,
+    manifest: dict[str, Any],
+    path: str | Path,
+    target: str | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    top: int = 3,
 ) -> dict[str, Any]:
-    """Counts, shares, net stance with a bootstrap interval, and the strongest evidence."""
+    """Counts, shares, net stance with an interval, and the strongest evidence.
+
+    The interval resamples the sentences and, in each resample, draws every sentence's label
+    from the model's probabilities, so it reflects classifier uncertainty as well as which
+    sentences the article happens to contain.
+    """
+    if Path(path).suffix.lower() in (".csv", ".tsv", ".jsonl", ".json"):
+        raise StanceError(
+            f"{path}: analyze reads article text files (prose, one paragraph a line); "
+            "to classify the rows of a CSV, use `stance classify MODEL --file` instead"
+        )
     sentences = split_article(read_text_file(path))
     if not sentences:
         raise StanceError(f"{path}: no sentences found")
@@ -52,10 +71,20 @@ def analyze_article(
         result["net_stance"] = net_stance(predicted, positive, negative)
         result["net_stance_definition"] = f"({positive} - {negative}) / ({positive} + {negative})"
         rng = np.random.default_rng(seed)
-        codes = np.array(predicted, dtype=object)
-        samples = [net_stance(codes[rng.integers(0, len(codes), len(codes))], positive, negative)
-                   for _ in range(n_bootstrap)]
-        result["net_stance_interval"] = [float(np.quantile(samples, 0.025)), float(np.quantile(samples, 0.975))]
+        cumulative = np.cumsum(probabilities / probabilities.sum(axis=1, keepdims=True), axis=1)
+        label_array = np.array(labels, dtype=object)
+
+        def resampled(sample: np.ndarray) -> tuple[float]:
+            draws = (rng.random(len(sample))[:, None] > cumulative[sample]).sum(axis=1)
+            return (net_stance(label_array[np.minimum(draws, len(labels) - 1)], positive, negative),)
+
+        (result["net_stance_interval"],) = percentile_bootstrap(resampled, len(sentences), n_bootstrap, 0.95, seed)
+        n_stance = counts[positive] + counts[negative]
+        if n_stance < MIN_STANCE_SENTENCES:
+            result["warnings"] = [
+                f"the net stance rests on {n_stance} predicted stance sentence(s); "
+                f"below {MIN_STANCE_SENTENCES} it says little"
+            ]
     for label in stance_labels:
         column = labels.index(label)
         chosen = [i for i in np.argsort(-probabilities[:, column]) if predicted[i] == label][:top]
@@ -79,11 +108,16 @@ def render_html(results: list[dict[str, Any]], labels: Sequence[str], model_dir:
     rows = []
     for r in results:
         interval = r["net_stance_interval"]
-        net = "n/a" if r["net_stance"] is None else (
-            f"{r['net_stance']:+.2f}" + (f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else ""))
+        net = (
+            "n/a"
+            if r["net_stance"] is None
+            else (f"{r['net_stance']:+.2f}" + (f" [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else ""))
+        )
         cells = "".join(f"<td>{r['counts'][x]} ({100 * r['shares'][x]:.0f}%)</td>" for x in labels)
-        rows.append(f'<tr><td><a href="#{html.escape(r["article"])}">{html.escape(r["article"])}</a></td>'
-                    f"<td>{r['n_sentences']}</td>{cells}<td>{net}</td></tr>")
+        rows.append(
+            f'<tr><td><a href="#{html.escape(r["article"])}">{html.escape(r["article"])}</a></td>'
+            f"<td>{r['n_sentences']}</td>{cells}<td>{net}</td></tr>"
+        )
     articles = []
     for r in results:
         spans = []
@@ -91,15 +125,20 @@ def render_html(results: list[dict[str, Any]], labels: Sequence[str], model_dir:
             confidence = max(s["scores"].values())
             alpha = int(40 + 180 * max(0.0, (confidence - 1 / len(labels)) / (1 - 1 / len(labels))))
             tip = ", ".join(f"{k} {v:.2f}" for k, v in s["scores"].items())
-            spans.append(f'<span class="s" style="background:{colours[s["label"]]}{alpha:02x}" '
-                         f'title="{html.escape(s["label"])} — {html.escape(tip)}">{html.escape(s["text"])}</span>')
-        articles.append(f'<section id="{html.escape(r["article"])}"><h2>{html.escape(r["article"])}</h2>'
-                        f'<p>{" ".join(spans)}</p></section>')
+            spans.append(
+                f'<span class="s" style="background:{colours[s["label"]]}{alpha:02x}" '
+                f'title="{html.escape(s["label"])} — {html.escape(tip)}">{html.escape(s["text"])}</span>'
+            )
+        articles.append(
+            f'<section id="{html.escape(r["article"])}"><h2>{html.escape(r["article"])}</h2>'
+            f"<p>{' '.join(spans)}</p></section>"
+        )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>stance analysis</title>
 <style>
 body {{ font: 16px/1.6 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }}
-table {{ border-collapse: collapse; margin: 1rem 0; }} td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: right; }}
+table {{ border-collapse: collapse; margin: 1rem 0; }}
+td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; text-align: right; }}
 td:first-child, th:first-child {{ text-align: left; }}
 .tag {{ color: #fff; padding: .1rem .5rem; border-radius: .3rem; }}
 .s {{ padding: .1rem .15rem; border-radius: .2rem; }}
@@ -107,9 +146,9 @@ td:first-child, th:first-child {{ text-align: left; }}
 <h1>Stance by sentence</h1>
 <p>Model <code>{html.escape(model_dir)}</code>. Colour: predicted label {legend}; stronger colour = more confident
 (hover a sentence for its probabilities). Net stance: {html.escape(results[0].get("net_stance_definition", "n/a"))},
-with a 95% bootstrap interval over sentences.</p>
+with a 95% interval that resamples sentences and the model's label probabilities.</p>
 <table><tr><th>article</th><th>sentences</th>{head}<th>net stance [95% CI]</th></tr>
-{''.join(rows)}</table>
-{''.join(articles)}
+{"".join(rows)}</table>
+{"".join(articles)}
 </body></html>
 """

@@ -7,24 +7,55 @@ them in Hydra's ConfigStore, which makes a misspelled key fail at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Optional
+from typing import Any
 
 from stance.errors import StanceError
+
+CALIBRATION_HELP = (
+    "Probability calibration fitted on inner folds of the training data: none, temperature, sigmoid or isotonic."
+)
 
 
 @dataclass
 class DataConfig:
     name: str = field(default="seeds", metadata={"help": "Short name of the data set."})
-    format: str = field(default="csv", metadata={"help": "'csv' (labeled sentences) or 'tweeteval'."})
-    path: str = field(default="seeds/sentences.csv", metadata={"help": "File or folder of the data; relative paths are tried from the working directory, then the project root."})
-    labels: list[str] = field(default_factory=lambda: ["supportive", "skeptical", "neutral"], metadata={"help": "All labels, in report order."})
-    stance_labels: list[str] = field(default_factory=lambda: ["supportive", "skeptical"], metadata={"help": "Labels whose F1 is averaged into F_avg."})
-    target: str = field(default="china-mediator", metadata={"help": "Slug of the stance target (csv format)."})
-    group_column: str = field(default="article", metadata={"help": "Cross-validation groups: no group is split between train and test."})
-    targets: list[str] = field(default_factory=list, metadata={"help": "tweeteval: the target folders to read."})
-    target_names: dict[str, str] = field(default_factory=dict, metadata={"help": "tweeteval: readable name of each target, put before the text."})
-    label_ids: dict[str, str] = field(default_factory=dict, metadata={"help": "tweeteval: label id in the files -> label name."})
-    strip: list[str] = field(default_factory=list, metadata={"help": "Tokens removed from every text (e.g. the constant '#SemST')."})
+    format: str = field(
+        default="csv", metadata={"help": "Format of the evaluated source: 'csv' (labeled sentences) or 'tweeteval'."}
+    )
+    path: str = field(
+        default="seeds/sentences.csv",
+        metadata={
+            "help": "File or folder of the evaluated source: its sentences make the folds and are the only "
+            "ones scored. Relative paths are tried from the working directory, then the project root."
+        },
+    )
+    options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={"help": "Options of the format (tweeteval: targets, target_names, label_ids, strip)."},
+    )
+    train_only: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Labeled CSV files (text, label) that join every training fold and the final fit "
+            "and are never scored."
+        },
+    )
+    train_only_fraction: float = field(
+        default=1.0,
+        metadata={"help": "Share of the train-only sentences used (learning curves over the train-only share)."},
+    )
+    labels: list[str] = field(
+        default_factory=lambda: ["supportive", "skeptical", "neutral"],
+        metadata={"help": "All labels, in report order."},
+    )
+    stance_labels: list[str] = field(
+        default_factory=lambda: ["supportive", "skeptical"],
+        metadata={"help": "Labels whose F1 is averaged into F_avg."},
+    )
+    target: str = field(default="china-mediator", metadata={"help": "Slug of the stance target."})
+    group_column: str = field(
+        default="article", metadata={"help": "Cross-validation groups: no group is split between train and test."}
+    )
 
 
 @dataclass
@@ -36,10 +67,15 @@ class TfidfConfig:
     min_df: int = field(default=1, metadata={"help": "Drop n-grams seen in fewer documents."})
     sublinear_tf: bool = field(default=True, metadata={"help": "Use 1 + log(tf)."})
     C: float = field(default=10.0, metadata={"help": "Inverse regularisation strength of the logistic regression."})
-    class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' or null."})
+    class_weight: str | None = field(default="balanced", metadata={"help": "'balanced' or null."})
     max_iter: int = field(default=5000, metadata={"help": "Solver iterations."})
-    per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
-    calibration: str = field(default="none", metadata={"help": "Probability calibration fitted on inner folds of the training data: none, temperature, sigmoid or isotonic."})
+    per_target: bool = field(
+        default=False, metadata={"help": "Train one model per stance target (multi-target data)."}
+    )
+    calibration: str = field(
+        default="none",
+        metadata={"help": CALIBRATION_HELP},
+    )
 
     def check(self) -> None:
         _positive(self, "word_ngram_max", "char_ngram_min", "char_ngram_max", "min_df", "C", "max_iter")
@@ -52,19 +88,35 @@ class TfidfConfig:
 @dataclass
 class TransformerConfig:
     name: str = field(default="transformer", metadata={"help": "Model kind."})
-    checkpoint: Optional[str] = field(default=None, metadata={"help": "Local folder or hub name; null = the packaged all-MiniLM-L6-v2."})
+    checkpoint: str | None = field(
+        default=None, metadata={"help": "Local folder or hub name; null = the packaged all-MiniLM-L6-v2."}
+    )
     max_length: int = field(default=128, metadata={"help": "Tokens per text; longer texts are truncated."})
-    epochs: float = field(default=4.0, metadata={"help": "Training epochs (4 keeps CV + final fit on the seed data under 5 minutes on 2 CPU cores)."})
+    epochs: float = field(
+        default=4.0,
+        metadata={"help": "Training epochs (4 keeps CV + final fit on the seed data under 5 minutes on 2 CPU cores)."},
+    )
     learning_rate: float = field(default=5e-5, metadata={"help": "Peak learning rate (AdamW)."})
-    batch_size: int = field(default=8, metadata={"help": "Training batch size per device (8: more updates per epoch on small data)."})
+    batch_size: int = field(
+        default=8, metadata={"help": "Training batch size per device (8: more updates per epoch on small data)."}
+    )
     eval_batch_size: int = field(default=64, metadata={"help": "Batch size when predicting."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
-    warmup: float = field(default=0.1, metadata={"help": "Warm-up: a fraction of the steps if < 1, else a step count."})
-    class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' weights the loss by inverse label frequency, or null."})
+    warmup: float = field(
+        default=0.1, metadata={"help": "Warm-up: a fraction of the steps if < 1, else a step count."}
+    )
+    class_weight: str | None = field(
+        default="balanced", metadata={"help": "'balanced' weights the loss by inverse label frequency, or null."}
+    )
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (-1: train for `epochs`)."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
-    per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
-    calibration: str = field(default="none", metadata={"help": "Probability calibration fitted on inner folds of the training data: none, temperature, sigmoid or isotonic."})
+    per_target: bool = field(
+        default=False, metadata={"help": "Train one model per stance target (multi-target data)."}
+    )
+    calibration: str = field(
+        default="none",
+        metadata={"help": CALIBRATION_HELP},
+    )
 
     def check(self) -> None:
         _positive(self, "max_length", "epochs", "learning_rate", "batch_size", "eval_batch_size")
@@ -77,18 +129,34 @@ class TransformerConfig:
 @dataclass
 class SetFitConfig:
     name: str = field(default="setfit", metadata={"help": "Model kind."})
-    checkpoint: Optional[str] = field(default=None, metadata={"help": "Sentence-transformers folder or hub name; null = the packaged all-MiniLM-L6-v2."})
-    contrastive_iterations: int = field(default=0, metadata={"help": "SetFit contrastive pair iterations; 0 keeps the body frozen (the default: as accurate here, 80x faster)."})
+    checkpoint: str | None = field(
+        default=None,
+        metadata={"help": "Sentence-transformers folder or hub name; null = the packaged all-MiniLM-L6-v2."},
+    )
+    contrastive_iterations: int = field(
+        default=0,
+        metadata={
+            "help": "SetFit contrastive pair iterations; 0 keeps the body frozen "
+            "(the default: as accurate here, 80x faster)."
+        },
+    )
     contrastive_epochs: int = field(default=1, metadata={"help": "Epochs of contrastive fine-tuning."})
     body_learning_rate: float = field(default=2e-5, metadata={"help": "Learning rate of the contrastive phase."})
     batch_size: int = field(default=16, metadata={"help": "Batch size of the contrastive phase."})
     eval_batch_size: int = field(default=64, metadata={"help": "Batch size when embedding."})
     max_length: int = field(default=256, metadata={"help": "Tokens per text; longer texts are truncated."})
-    C: float = field(default=1.0, metadata={"help": "Inverse regularisation strength of the logistic-regression head."})
-    class_weight: Optional[str] = field(default="balanced", metadata={"help": "'balanced' or null, for the head."})
+    C: float = field(
+        default=1.0, metadata={"help": "Inverse regularisation strength of the logistic-regression head."}
+    )
+    class_weight: str | None = field(default="balanced", metadata={"help": "'balanced' or null, for the head."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
-    per_target: bool = field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
-    calibration: str = field(default="none", metadata={"help": "Probability calibration fitted on inner folds of the training data: none, temperature, sigmoid or isotonic."})
+    per_target: bool = field(
+        default=False, metadata={"help": "Train one model per stance target (multi-target data)."}
+    )
+    calibration: str = field(
+        default="none",
+        metadata={"help": CALIBRATION_HELP},
+    )
 
     def check(self) -> None:
         _positive(self, "contrastive_epochs", "body_learning_rate", "batch_size", "eval_batch_size", "max_length", "C")
@@ -101,20 +169,29 @@ class SetFitConfig:
 @dataclass
 class EnsembleConfig:
     name: str = field(default="ensemble", metadata={"help": "Model kind."})
-    members: list[str] = field(default_factory=lambda: ["tfidf", "setfit"], metadata={"help": "Member kinds, each with its default settings."})
-    weights: list[float] = field(default_factory=list, metadata={"help": "Weight of each member's probabilities; empty = equal."})
+    members: list[str] = field(
+        default_factory=lambda: ["tfidf", "setfit"], metadata={"help": "Member kinds, each with its default settings."}
+    )
+    weights: list[float] = field(
+        default_factory=list, metadata={"help": "Weight of each member's probabilities; empty = equal."}
+    )
     per_target: bool = field(default=False, metadata={"help": "Members train one model per stance target."})
 
     def check(self) -> None:
         unknown = [m for m in self.members if m not in MODEL_CONFIGS or m == "ensemble"]
         if not self.members or unknown:
             raise StanceError(f"model.members must name tfidf, transformer or setfit (got {list(self.members)})")
-        if self.weights and (len(self.weights) != len(self.members) or min(self.weights) < 0 or sum(self.weights) <= 0):
+        if self.weights and (
+            len(self.weights) != len(self.members) or min(self.weights) < 0 or sum(self.weights) <= 0
+        ):
             raise StanceError("model.weights must be empty or one non-negative weight per member, not all zero")
 
 
 MODEL_CONFIGS: dict[str, type] = {
-    "tfidf": TfidfConfig, "transformer": TransformerConfig, "setfit": SetFitConfig, "ensemble": EnsembleConfig,
+    "tfidf": TfidfConfig,
+    "transformer": TransformerConfig,
+    "setfit": SetFitConfig,
+    "ensemble": EnsembleConfig,
 }
 
 
@@ -123,11 +200,15 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: Any = None
     seed: int = field(default=0, metadata={"help": "Seed for folds' bootstrap, initialisation and shuffling."})
-    output_dir: str = field(default="models/${model.name}", metadata={"help": "Where the model folder and its reports go."})
+    output_dir: str = field(
+        default="models/${model.name}", metadata={"help": "Where the model folder and its reports go."}
+    )
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing model folder."})
     n_bootstrap: int = field(default=1000, metadata={"help": "Bootstrap resamples for the intervals."})
     confidence: float = field(default=0.95, metadata={"help": "Coverage of the bootstrap intervals."})
-    train_fraction: float = field(default=1.0, metadata={"help": "Share of each training fold used (learning curves)."})
+    train_fraction: float = field(
+        default=1.0, metadata={"help": "Share of each training fold used (learning curves)."}
+    )
     final_fit: bool = field(default=True, metadata={"help": "After evaluation, fit on all data and save the model."})
 
     def check(self) -> None:
@@ -139,6 +220,8 @@ class TrainConfig:
             raise StanceError("confidence must be between 0 and 1")
         if not 0 < self.train_fraction <= 1:
             raise StanceError("train_fraction must be in (0, 1]")
+        if not 0 <= self.data.train_only_fraction <= 1:
+            raise StanceError("data.train_only_fraction must be in [0, 1]")
         missing = [x for x in self.data.stance_labels if x not in self.data.labels]
         if missing:
             raise StanceError(f"data.stance_labels {missing} are not among data.labels {self.data.labels}")
@@ -159,8 +242,11 @@ def model_config_from_dict(values: dict[str, Any]) -> Any:
         raise StanceError(f"unknown {name} setting(s): {', '.join(unknown)}")
     for key, value in values.items():
         expected = {"int": int, "float": (int, float), "bool": bool, "str": str}.get(str(known[key].type))
-        if expected and value is not None and (not isinstance(value, expected) or
-                                               (expected is int and isinstance(value, bool))):
+        if (
+            expected
+            and value is not None
+            and (not isinstance(value, expected) or (expected is int and isinstance(value, bool)))
+        ):
             raise StanceError(f"setting {key}={value!r} has the wrong type (expected {known[key].type})")
     config = schema(**values)
     config.check()
@@ -192,7 +278,9 @@ def _non_negative(cfg: Any, *names: str) -> None:
 
 def _calibration(cfg: Any) -> None:
     if cfg.calibration not in ("none", "temperature", "sigmoid", "isotonic"):
-        raise StanceError(f"model.calibration must be none, temperature, sigmoid or isotonic (got {cfg.calibration!r})")
+        raise StanceError(
+            f"model.calibration must be none, temperature, sigmoid or isotonic (got {cfg.calibration!r})"
+        )
 
 
 def _class_weight(cfg: Any) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+SUGGEST_COLUMNS = ["rank", "source", "text", "label", "target", "uncertainty", "predicted", "p_predicted"]
 
 
 def entropy(probabilities: np.ndarray) -> np.ndarray:
@@ -13,8 +17,9 @@ def entropy(probabilities: np.ndarray) -> np.ndarray:
     return -(p * np.log(p)).sum(axis=1) / np.log(p.shape[1])
 
 
-def select(probabilities: np.ndarray, texts: Sequence[str], n: int, diversity: float = 0.5,
-           candidates: int = 5) -> list[int]:
+def select(
+    probabilities: np.ndarray, texts: Sequence[str], n: int, diversity: float = 0.5, candidates: int = 5
+) -> list[int]:
     """Pick n indices by maximal marginal relevance: uncertainty minus `diversity` times the
     largest TF-IDF cosine similarity to a sentence already picked, among the
     `candidates * n` most uncertain sentences."""
@@ -39,9 +44,16 @@ def select(probabilities: np.ndarray, texts: Sequence[str], n: int, diversity: f
 
 
 def simulate(
-    make_model: Callable[[], Any], texts: Sequence[str], labels: Sequence[str], groups: Sequence[str],
-    label_set: Sequence[str], stance_labels: Sequence[str], start: int = 20, batch: int = 20,
-    rounds: int = 6, seeds: int = 3,
+    make_model: Callable[[], Any],
+    texts: Sequence[str],
+    labels: Sequence[str],
+    groups: Sequence[str],
+    label_set: Sequence[str],
+    stance_labels: Sequence[str],
+    start: int = 20,
+    batch: int = 20,
+    rounds: int = 6,
+    seeds: int = 3,
 ) -> dict[str, Any]:
     """Active labeling against random labeling, same budget, leave-one-group-out.
 
@@ -49,7 +61,8 @@ def simulate(
     groups, then add `batch` sentences per round, chosen by `select` or at random. Macro-F1
     is computed on all held-out predictions pooled, per budget and strategy.
     """
-    from stance.evaluation import classification_metrics, group_folds
+    from stance.evaluation.metrics import classification_metrics
+    from stance.evaluation.protocols import group_folds
 
     texts, labels = list(texts), list(labels)
     budgets = [start + batch * r for r in range(rounds + 1)]
@@ -79,15 +92,21 @@ def simulate(
     for strategy, by_budget in predictions.items():
         curves[strategy] = []
         for budget in budgets:
-            scores = [classification_metrics(labels, p, label_set, stance_labels)["macro_f1"] for p in by_budget[budget]]
-            curves[strategy].append({"budget": budget, "macro_f1": float(np.mean(scores)),
-                                     "sd": float(np.std(scores, ddof=1)) if seeds > 1 else 0.0})
+            scores = [classification_metrics(labels, p, label_set, stance_labels).macro_f1 for p in by_budget[budget]]
+            curves[strategy].append(
+                {
+                    "budget": budget,
+                    "macro_f1": float(np.mean(scores)),
+                    "sd": float(np.std(scores, ddof=1)) if seeds > 1 else 0.0,
+                }
+            )
     return {"start": start, "batch": batch, "seeds": seeds, "curves": curves}
 
 
 def _fit(make_model: Callable[[], Any], texts: list[str], labels: list[str], label_set: Sequence[str]) -> Any:
     """A model fit on the labeled sentences; a constant prior while only one label is known."""
     if len(set(labels)) < 2:
+
         class Constant:
             def predict_proba(self, batch: Sequence[str]) -> np.ndarray:
                 row = np.array([1.0 if x == labels[0] else 0.0 for x in label_set])
@@ -95,3 +114,63 @@ def _fit(make_model: Callable[[], Any], texts: list[str], labels: list[str], lab
 
         return Constant()
     return make_model().fit(texts, labels)
+
+
+def read_pool(pool: str | Path, split: bool = False) -> tuple[list[str], list[str]]:
+    """Non-empty pool texts and where each came from (file:line, file:row N, or file:sentence N)."""
+    from stance.data.articles import split_article
+    from stance.data.inputs import read_inputs
+    from stance.data.io import read_text_file
+    from stance.errors import StanceError
+
+    if split:
+        if Path(pool).suffix.lower() == ".csv":
+            raise StanceError(f"{pool}: --split is for prose articles; a CSV pool already holds one text a row")
+        texts = split_article(read_text_file(pool))
+        return texts, [f"{pool}:sentence {i}" for i in range(1, len(texts) + 1)]
+    inputs = read_inputs([], str(pool))
+    keep = [i for i, row in enumerate(inputs.rows) if row is not None]
+    texts = [inputs.rows[i] for i in keep]
+    long_lines = sum(len(t) > 400 for t in texts)
+    if texts and long_lines > len(texts) / 2:
+        raise StanceError(
+            f"{pool}: most lines are longer than 400 characters, which looks like prose; "
+            "pass --split to split it into sentences as `analyze` does"
+        )
+    return texts, [inputs.positions[i] for i in keep]
+
+
+def suggest(
+    model: Any,
+    manifest: dict[str, Any],
+    pool: str | Path,
+    n: int,
+    diversity: float = 0.5,
+    target: str | None = None,
+    split: bool = False,
+) -> tuple[list[list[Any]], int]:
+    """Rows of SUGGEST_COLUMNS for the n pool sentences most worth labeling, and the pool size."""
+    from stance.errors import StanceError
+    from stance.predict import predict_proba, resolve_targets
+
+    texts, positions = read_pool(pool, split)
+    if not texts:
+        raise StanceError(f"{pool}: no non-empty text")
+    probabilities = predict_proba(model, texts, resolve_targets(manifest, target, None, len(texts)))
+    uncertainty = entropy(probabilities)
+    rows = []
+    for rank, i in enumerate(select(probabilities, texts, n, diversity=diversity), start=1):
+        best = int(probabilities[i].argmax())
+        rows.append(
+            [
+                rank,
+                positions[i],
+                texts[i],
+                "",
+                target or manifest.get("target", ""),
+                f"{uncertainty[i]:.4f}",
+                model.labels[best],
+                f"{probabilities[i, best]:.4f}",
+            ]
+        )
+    return rows, len(texts)

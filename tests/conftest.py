@@ -12,14 +12,9 @@ SEEDS = ROOT / "seeds" / "sentences.csv"
 
 def compose(*overrides: str):
     """The training config exactly as scripts/train.py would see it."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
+    from stance.compose import compose as compose_config
 
-    from stance.config import register_configs
-
-    register_configs()
-    with initialize_config_dir(config_dir=str(ROOT / "configs"), version_base="1.3"):
-        return hydra_compose(config_name="train", overrides=list(overrides))
+    return compose_config(*overrides)
 
 
 def run_cli(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -31,9 +26,26 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subproc
 
 @pytest.fixture(scope="session")
 def tfidf_model(tmp_path_factory) -> Path:
-    """A TF-IDF model trained on the seed data through the real training entry point."""
-    from stance.train import run
+    """A TF-IDF model trained on the seed sentences alone through the real training entry point."""
+    from stance.training import train
 
     folder = tmp_path_factory.mktemp("models") / "tfidf"
-    run(compose(f"output_dir={folder}", "n_bootstrap=200"))
+    train(compose(f"output_dir={folder}", "n_bootstrap=200", "data.train_only=[]"))
+    return folder
+
+
+def build_tiny_bert(folder: Path, texts: list[str]) -> Path:
+    """A randomly initialised 2-layer BERT whose vocabulary is the words of `texts` (offline, seconds)."""
+    import re
+
+    import torch
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+
+    words = sorted({w for text in texts for w in re.findall(r"\w+|[^\w\s]", text.lower())})
+    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=37, max_position_embeddings=128)
+    BertForMaskedLM(config).save_pretrained(folder)
+    BertTokenizerFast(vocab=vocab).save_pretrained(folder)
     return folder

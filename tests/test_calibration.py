@@ -3,7 +3,7 @@ import pytest
 
 from conftest import SEEDS
 from stance.config import TfidfConfig
-from stance.data import load_labeled
+from stance.data.labeled import load_labeled
 from stance.errors import StanceError
 from stance.models import create_model, load_weights
 from stance.models.calibrated import apply_calibrator, fit_calibrator
@@ -43,5 +43,5 @@ def test_calibrated_model_round_trip(method, tmp_path):
 
 
 def test_unknown_calibration_is_a_config_error():
-    with pytest.raises(StanceError, match="model.calibration must be"):
+    with pytest.raises(StanceError, match=r"model\.calibration must be"):
         TfidfConfig(calibration="platt").check()

@@ -52,8 +52,10 @@ def test_classify_table_stdin_and_files(tfidf_model, tmp_path):
 
 def test_evaluate_json_on_any_csv_with_text_and_label(tfidf_model, tmp_path):
     data = tmp_path / "some.csv"
-    data.write_text("label,source,text\nskeptical,x,The plan is a fig leaf for Moscow.\n"
-                    "neutral,y,The leaders had dinner.\nsupportive,z,China can broker peace.\n")
+    data.write_text(
+        "label,source,text\nskeptical,x,The plan is a fig leaf for Moscow.\n"
+        "neutral,y,The leaders had dinner.\nsupportive,z,China can broker peace.\n"
+    )
     result = run_cli("evaluate", str(tfidf_model), str(data), "--json")
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
@@ -67,9 +69,13 @@ def test_info_and_data(tfidf_model):
     info = run_cli("info", str(tfidf_model))
     assert info.returncode == 0 and "kind:         tfidf" in info.stdout.decode()
     assert json.loads(run_cli("info", str(tfidf_model), "--json").stdout)["kind"] == "tfidf"
-    data = run_cli("data")
+    data = run_cli("data", "seeds/sentences.csv")
     assert data.returncode == 0
     assert data.stdout.decode().splitlines()[-1].split() == ["total", "28", "79", "172", "279"]
+    both = run_cli("data").stdout.decode()  # the seed sentences and the authored set
+    assert "seeds/sentences.csv: 279 sentences" in both and "data/authored.csv:" in both
+    by_voice = run_cli("data", "data/authored.csv", "--by", "voice")
+    assert by_voice.returncode == 0 and by_voice.stdout.decode().splitlines()[1].split()[0] == "voice"
 
 
 def test_bad_inputs_exit_2_with_one_line(tfidf_model, tmp_path):
@@ -117,7 +123,8 @@ def test_classifying_with_tfidf_imports_no_heavy_library(tfidf_model):
     code = (
         "import sys; from stance.cli import main; "
         f"assert main(['classify', {str(tfidf_model)!r}, 'x']) == 0; "
-        "heavy = [m for m in ('torch', 'transformers', 'datasets', 'hydra', 'matplotlib', 'sentence_transformers') if m in sys.modules]; "
+        "heavy = [m for m in ('torch', 'transformers', 'datasets', 'hydra', 'matplotlib', 'sentence_transformers') "
+        "if m in sys.modules]; "
         "print('HEAVY', heavy)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=120)
@@ -149,11 +156,15 @@ def test_min_confidence_and_explain(tfidf_model):
 
 def test_analyze_articles(tfidf_model, tmp_path):
     article = tmp_path / "new_article.txt"
-    article.write_text("Home » News\nChina can be an honest broker.\n\nAnalysts doubt <b>Beijing</b> is impartial. "
-                       "The plan is a fig leaf for Moscow.\nThe leaders had dinner.\n", encoding="utf-8")
+    article.write_text(
+        "Home » News\nChina can be an honest broker.\n\nAnalysts doubt <b>Beijing</b> is impartial. "
+        "The plan is a fig leaf for Moscow.\nThe leaders had dinner.\n",
+        encoding="utf-8",
+    )
     page = tmp_path / "out.html"
-    result = run_cli("analyze", str(tfidf_model), str(article), "seeds/003_efe932c9993e584c.txt", "--json",
-                     "--html", str(page))
+    result = run_cli(
+        "analyze", str(tfidf_model), str(article), "seeds/003_efe932c9993e584c.txt", "--json", "--html", str(page)
+    )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert [r["article"] for r in rows] == ["new_article", "003_efe932c9993e584c"]
@@ -179,8 +190,11 @@ def test_analyze_articles(tfidf_model, tmp_path):
 
 def test_audit_flags_a_planted_label_error(tmp_path):
     rows = ["id,text,label,article"]
-    words = {"supportive": "honest broker credible mediator", "skeptical": "fig leaf biased one-sided",
-             "neutral": "dinner airport itinerary met"}
+    words = {
+        "supportive": "honest broker credible mediator",
+        "skeptical": "fig leaf biased one-sided",
+        "neutral": "dinner airport itinerary met",
+    }
     n = 0
     for article in ("a", "b", "c"):
         for label, text in words.items():
@@ -195,14 +209,14 @@ def test_audit_flags_a_planted_label_error(tmp_path):
     assert result.returncode == 0, result.stderr
     import csv
 
-    flagged = list(csv.DictReader(open(out, encoding="utf-8")))
+    flagged = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
     assert flagged and flagged[0]["id"] == "2"
     assert flagged[0]["given"] == "skeptical" and flagged[0]["suggested"] == "supportive"
     assert run_cli("audit", str(data), "--model", "nope").returncode == 2
 
 
 def test_suggest_picks_uncertain_and_diverse_sentences(tfidf_model, tmp_path):
-    from stance.active import select
+    from stance.suggest import select
 
     probabilities = np.array([[0.34, 0.33, 0.33], [0.34, 0.33, 0.33], [0.9, 0.05, 0.05], [0.5, 0.3, 0.2]])
     texts = ["the same words here", "the same words here", "something else", "another sentence"]
@@ -216,6 +230,6 @@ def test_suggest_picks_uncertain_and_diverse_sentences(tfidf_model, tmp_path):
     assert result.returncode == 0, result.stderr
     import csv
 
-    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
     assert len(rows) == 2 and all(r["label"] == "" for r in rows)
     assert all(r["source"].startswith(str(pool)) for r in rows)

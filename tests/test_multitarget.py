@@ -9,7 +9,7 @@ from conftest import compose, run_cli
 from stance.config import EnsembleConfig, TfidfConfig
 from stance.errors import StanceError
 from stance.models import create_model, load_weights
-from stance.train import run
+from stance.training import train as run
 
 LABELS = ["favor", "against", "none"]
 TARGETS = {"cats": "Cats", "dogs": "Dogs"}
@@ -26,8 +26,10 @@ def tweeteval_folder(tmp_path_factory):
         (root / folder).mkdir()
         for split, n in (("train", 30), ("val", 9), ("test", 12)):
             labels = [LABELS[i % 3] for i in range(n)]
-            texts = [f"I {' '.join(rng.permutation(WORDS[label].split()))} {name.lower()} #{i} #SemST"
-                     for i, label in enumerate(labels)]
+            texts = [
+                f"I {' '.join(rng.permutation(WORDS[label].split()))} {name.lower()} #{i} #SemST"
+                for i, label in enumerate(labels)
+            ]
             (root / folder / f"{split}_text.txt").write_text("\n".join(texts) + "\n")
             (root / folder / f"{split}_labels.txt").write_text("\n".join(ids[x] for x in labels) + "\n")
     return root
@@ -35,23 +37,33 @@ def tweeteval_folder(tmp_path_factory):
 
 def _overrides(root, *extra):
     # target_names has no entry for these folders: the folder names are the target names.
-    return ("data=tweeteval", f"data.path={root}", "data.targets=[cats,dogs]", "n_bootstrap=50", *extra)
+    return ("data=tweeteval", f"data.path={root}", "data.options.targets=[cats,dogs]", "n_bootstrap=50", *extra)
 
 
 def test_official_splits_protocol(tweeteval_folder):
     result = run(compose(*_overrides(tweeteval_folder, "final_fit=false", "model.char_ngram_max=3")))
-    assert result["n"] == 24  # the test split of both targets, pooled
-    assert result["val"]["n"] == 18
-    assert {g["group"] for g in result["per_group"]} == {"cats", "dogs"}
-    assert result["protocol_short"] == "official test split"
-    assert result["macro_f1"] > 0.9  # the label words are unmistakable
+    assert result.scores.n == 24  # the test split of both targets, pooled
+    assert result.val.n == 18
+    assert {g.group for g in result.per_group} == {"cats", "dogs"}
+    assert result.protocol_short == "official test split"
+    assert result.scores.macro_f1 > 0.9  # the label words are unmistakable
+
+
+def test_official_splits_honour_train_fraction(tweeteval_folder):
+    full = run(compose(*_overrides(tweeteval_folder, "final_fit=false", "model.char_ngram_max=3")))
+    small = run(
+        compose(*_overrides(tweeteval_folder, "final_fit=false", "model.char_ngram_max=3", "train_fraction=0.1"))
+    )
+    # 6 of 60 training tweets still find the unmistakable words, but with far less confidence.
+    confident = [r.scores.calibration["trade_off"][-1]["coverage"] for r in (small, full)]  # share above 0.9
+    assert confident[0] < confident[1]
 
 
 def test_hashtag_is_stripped_and_targets_given_to_models(tweeteval_folder):
-    from stance.train import to_train_config
-    from stance.training_data import load_training_data
+    from stance.data.formats import load_training_data
+    from stance.training import to_train_config
 
-    data = load_training_data(to_train_config(compose(*_overrides(tweeteval_folder))).data)
+    data = load_training_data(to_train_config(compose(*_overrides(tweeteval_folder))).data).evaluated
     assert not any("#SemST" in t for t in data.texts)
     assert set(data.targets) == {"cats", "dogs"}
     assert data.splits.count("train") == 60
@@ -91,8 +103,9 @@ def test_per_target_routes_each_text_to_its_targets_model(tmp_path):
     targets = ["A"] * 3 + ["B"] * 3
     targets = targets * 3
     # Target B flips the meaning of the words: only a per-target model can get both right.
-    labels = [l if t == "A" else {"favor": "against", "against": "favor", "none": "none"}[l]
-              for l, t in zip(labels, targets)]
+    labels = [
+        x if t == "A" else {"favor": "against", "against": "favor", "none": "none"}[x] for x, t in zip(labels, targets)
+    ]
     model = create_model(TfidfConfig(per_target=True, C=100.0), LABELS).fit(texts, labels, targets)
     assert model.predict(["good a", "good b"], ["A", "B"]) == ["favor", "against"]
     model.save(tmp_path)
@@ -117,9 +130,46 @@ def test_ensemble_averages_its_members(tmp_path):
 
 def test_a_csv_with_only_text_label_and_group_columns_trains(tmp_path):
     data = tmp_path / "custom.csv"
-    rows = ["text,label,source"] + [f"{lab} words {i},{lab},  s{i % 3} " for i, lab in
-                                    enumerate(["supportive", "skeptical", "neutral"] * 8)]
+    rows = ["text,label,source"] + [
+        f"{lab} words {i},{lab},  s{i % 3} " for i, lab in enumerate(["supportive", "skeptical", "neutral"] * 8)
+    ]
     data.write_text("\n".join(rows) + "\n")
-    result = run(compose(f"data.path={data}", "data.group_column=source", "final_fit=false",
-                         "n_bootstrap=20", "model.char_ngram_max=3"))
-    assert sorted(g["group"] for g in result["per_group"]) == ["s0", "s1", "s2"]  # cells stripped
+    result = run(
+        compose(
+            f"data.path={data}",
+            "data.group_column=source",
+            "final_fit=false",
+            "data.train_only=[]",
+            "n_bootstrap=20",
+            "model.char_ngram_max=3",
+        )
+    )
+    assert sorted(g.group for g in result.per_group) == ["s0", "s1", "s2"]  # cells stripped
+
+
+def test_cross_validation_sees_per_row_targets(tmp_path):
+    """Labels that depend on the target: a per-target model gets them right in CV, as in the final
+    fit (CV used to drop the targets and train one target-blind model, scoring near chance)."""
+    rows = ["text,label,target,article"]
+    for i in range(60):
+        word = ["good", "bad", "so-so"][i % 3]
+        target = ["A", "B"][(i // 3) % 2]
+        label = {"good": "favor", "bad": "against", "so-so": "none"}[word]
+        if target == "B":
+            label = {"favor": "against", "against": "favor", "none": "none"}[label]
+        rows.append(f"{word} thing {i},{label},{target},g{i % 4}")
+    data = tmp_path / "two_targets.csv"
+    data.write_text("\n".join(rows) + "\n")
+    result = run(
+        compose(
+            f"data.path={data}",
+            "data.labels=[favor,against,none]",
+            "data.stance_labels=[favor,against]",
+            "data.train_only=[]",
+            "model.per_target=true",
+            "model.C=100",
+            "final_fit=false",
+            "n_bootstrap=20",
+        )
+    )
+    assert result.scores.macro_f1 > 0.9

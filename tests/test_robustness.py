@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, run_cli
+from conftest import ROOT
 from stance.cli import main
-from stance.data import load_labeled
+from stance.data.labeled import load_labeled
 from stance.errors import StanceError
-from stance.manifest import MANIFEST
+from stance.model_folder import MANIFEST
 
 LABELS = ["supportive", "skeptical", "neutral"]
 
@@ -71,8 +71,12 @@ def test_a_one_megabyte_line_is_classified(tfidf_model, tmp_path, capsys):
 def test_non_utf8_argument_is_rejected(tfidf_model):
     import subprocess
 
-    result = subprocess.run([sys.executable, "-m", "stance", "classify", str(tfidf_model), "ok", b"bad\xff"],
-                            capture_output=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "stance", "classify", str(tfidf_model), "ok", b"bad\xff"],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 2 and b"argument 2: not valid UTF-8" in result.stderr
 
 
@@ -147,29 +151,26 @@ def test_unexpected_errors_exit_1_with_a_debug_hint(tfidf_model, monkeypatch, ca
 
 
 def test_saving_is_atomic(tmp_path):
-    from stance.paths import atomic_folder
+    from stance.model_folder import atomic_folder
 
     target = tmp_path / "m"
-    with pytest.raises(OSError):
-        with atomic_folder(target, overwrite=False) as folder:
-            (folder / "partial.bin").write_bytes(b"half")
-            raise OSError("disk full")
+    with pytest.raises(OSError), atomic_folder(target, overwrite=False) as folder:
+        (folder / "partial.bin").write_bytes(b"half")
+        raise OSError("disk full")
     assert list(tmp_path.iterdir()) == []  # nothing half-written, no staging left behind
 
     with atomic_folder(target, overwrite=False) as folder:
         (folder / "stance.json").write_text("v1")
-    with pytest.raises(OSError):
-        with atomic_folder(target, overwrite=True) as folder:
-            (folder / "stance.json").write_text("v2")
-            raise OSError("killed")
+    with pytest.raises(OSError), atomic_folder(target, overwrite=True) as folder:
+        (folder / "stance.json").write_text("v2")
+        raise OSError("killed")
     assert (target / "stance.json").read_text() == "v1"  # a failed replacement keeps the old model
     with atomic_folder(target, overwrite=True) as folder:
         (folder / "stance.json").write_text("v2")
     assert (target / "stance.json").read_text() == "v2"
     assert [p.name for p in tmp_path.iterdir()] == ["m"]
-    with pytest.raises(StanceError, match="overwrite=true"):
-        with atomic_folder(target, overwrite=False):
-            pass
+    with pytest.raises(StanceError, match="overwrite=true"), atomic_folder(target, overwrite=False):
+        pass
 
 
 def test_training_script_config_errors_are_one_line_exit_2():
@@ -180,7 +181,8 @@ def test_training_script_config_errors_are_one_line_exit_2():
         (["model.Cc=1"], "Key 'Cc' not in 'TfidfConfig'"),
     ]:
         result = __import__("subprocess").run(
-            [sys.executable, "scripts/train.py", *args], capture_output=True, cwd=ROOT, timeout=120)
+            [sys.executable, "scripts/train.py", *args], capture_output=True, cwd=ROOT, timeout=120
+        )
         err = result.stderr.decode().strip()
         assert result.returncode == 2 and message in err and len(err.splitlines()) == 1, (args, err)
 
@@ -199,11 +201,11 @@ def test_fuzz_loader_random_bytes(tmp_path_factory, raw):
         assert str(path) in str(err)
 
 
-csv_cells = st.text(alphabet=string.printable + "éü中文\u2028\"", max_size=20)
+csv_cells = st.text(alphabet=string.printable + 'éü中文\u2028"', max_size=20)
 
 
 @FUZZ
-@given(st.lists(st.tuples(csv_cells, st.sampled_from(LABELS + ["", "favor"])), max_size=8))
+@given(st.lists(st.tuples(csv_cells, st.sampled_from([*LABELS, "", "favor"])), max_size=8))
 def test_fuzz_evaluate_random_csv(tfidf_model, tmp_path_factory, rows):
     import csv
 

@@ -6,9 +6,9 @@ from hydra.errors import ConfigCompositionException
 
 from conftest import SEEDS, compose
 from stance.errors import StanceError
-from stance.manifest import CONFUSION_PNG, ERRORS_CSV, MANIFEST, METRICS, REPORT
+from stance.model_folder import CONFUSION_PNG, ERRORS_CSV, MANIFEST, METRICS, REPORT
 from stance.models import load_model
-from stance.train import run
+from stance.training import train as run
 
 
 def test_training_writes_a_self_describing_folder(tfidf_model):
@@ -23,18 +23,19 @@ def test_training_writes_a_self_describing_folder(tfidf_model):
     assert manifest["config"]["model"]["C"] == 10.0
     assert "scikit-learn" in manifest["versions"]
     metrics = json.loads((tfidf_model / METRICS).read_text())
-    assert metrics["n"] == 279
+    scores = metrics["scores"]
+    assert scores["n"] == 279
     assert len(metrics["per_group"]) == 5
-    assert metrics["macro_f1"] > metrics["baseline"]["macro_f1"]
-    low, high = metrics["intervals"]["macro_f1"]
-    assert low < metrics["macro_f1"] < high
+    assert scores["macro_f1"] > metrics["baseline"]["macro_f1"]
+    low, high = scores["intervals"]["macro_f1"]
+    assert low < scores["macro_f1"] < high
     report = (tfidf_model / REPORT).read_text()
     assert "majority baseline" in report and "95% CI" in report
 
 
 def test_save_load_predict_gives_identical_probabilities(tfidf_model):
     from stance.config import TfidfConfig
-    from stance.data import load_labeled
+    from stance.data.labeled import load_labeled
     from stance.models import create_model
 
     data = load_labeled(SEEDS, ["supportive", "skeptical", "neutral"])
@@ -47,8 +48,8 @@ def test_same_seed_same_metrics(tmp_path):
     overrides = ("final_fit=false", "n_bootstrap=100", "model.char_ngram_max=3")
     first = run(compose(*overrides))
     second = run(compose(*overrides))
-    assert first["macro_f1"] == second["macro_f1"]
-    assert first["intervals"] == second["intervals"]
+    assert first.scores.macro_f1 == second.scores.macro_f1
+    assert first.scores.intervals == second.scores.intervals
 
 
 @pytest.mark.parametrize("override", ["model.Cc=1", "sede=1", "model=nope", "data.labelz=[a,b]"])
@@ -57,9 +58,14 @@ def test_config_typo_fails_loudly(override):
         compose(override)
 
 
-@pytest.mark.parametrize("override, message", [("model.C=-1", "model.C must be positive"),
-                                               ("+model.Cc=1", "unknown config key model.Cc"),
-                                               ("n_bootstrap=1", "n_bootstrap must be at least 2")])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model.C=-1", "model.C must be positive"),
+        ("+model.Cc=1", "unknown config key model.Cc"),
+        ("n_bootstrap=1", "n_bootstrap must be at least 2"),
+    ],
+)
 def test_impossible_values_fail_before_any_work(override, message):
     with pytest.raises(StanceError, match=message):
         run(compose(override, "final_fit=false"))
@@ -88,7 +94,15 @@ def test_a_new_data_config_plugs_in_other_labels(tmp_path):
         label = ["favor", "against", "none"][i % 3]
         rows.append(f"{i},{label} sentence number {i},{label},t,g{i % 3}")
     data.write_text("\n".join(rows) + "\n")
-    result = run(compose(f"data.path={data}", "data.labels=[favor,against,none]",
-                         "data.stance_labels=[favor,against]", "final_fit=false", "n_bootstrap=50"))
-    assert result["confusion"]["labels"] == ["favor", "against", "none"]
-    assert result["n"] == 30
+    result = run(
+        compose(
+            f"data.path={data}",
+            "data.labels=[favor,against,none]",
+            "data.stance_labels=[favor,against]",
+            "data.train_only=[]",
+            "final_fit=false",
+            "n_bootstrap=50",
+        )
+    )
+    assert result.scores.labels == ["favor", "against", "none"]
+    assert result.scores.n == 30

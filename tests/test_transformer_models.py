@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SEEDS
+from conftest import SEEDS, build_tiny_bert
 from stance.config import SetFitConfig, TransformerConfig
-from stance.data import load_labeled
+from stance.data.labeled import load_labeled
 from stance.errors import StanceError
-from stance.manifest import build_manifest, write_manifest
+from stance.model_folder import build_manifest, write_manifest
 from stance.models import create_model, load_model
 
 LABELS = ["supportive", "skeptical", "neutral"]
@@ -49,19 +49,7 @@ def sample(seeds, n: int):
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory, seeds) -> Path:
     """A randomly initialised 2-layer BERT with a vocabulary of the seed sentences' words."""
-    import torch
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
-
-    words = sorted({w for text in seeds.texts for w in re.findall(r"\w+|[^\w\s]", text.lower())})
-    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
-    tokenizer = BertTokenizerFast(vocab=vocab)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=128)
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    BertForMaskedLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), seeds.texts)
 
 
 def tiny_config(checkpoint: Path, **overrides) -> TransformerConfig:
@@ -77,10 +65,18 @@ def tiny_trained(tmp_path_factory, tiny_checkpoint, seeds):
     model = create_model(config, LABELS, seed=3).fit(texts, labels)
     folder = tmp_path_factory.mktemp("tiny-model")
     model.save(folder)
-    write_manifest(folder, build_manifest(
-        kind="transformer", labels=LABELS, stance_labels=LABELS[:2], target="test",
-        config={"model": dataclasses.asdict(config)}, data_fingerprint="sha256:test", metrics={},
-    ))
+    write_manifest(
+        folder,
+        build_manifest(
+            kind="transformer",
+            labels=LABELS,
+            stance_labels=LABELS[:2],
+            target="test",
+            config={"model": dataclasses.asdict(config)},
+            data_fingerprint="sha256:test",
+            metrics={},
+        ),
+    )
     return config, seeds.texts[:40], model.predict_proba(seeds.texts[:40]), folder
 
 
@@ -169,7 +165,7 @@ def test_transformer_folder_without_tokenizer_fails_clearly(tiny_trained, tmp_pa
 
 
 def test_transformer_folder_with_truncated_weights_fails_clearly(tiny_trained, tmp_path):
-    config, _, _, folder = tiny_trained
+    _config, _, _, folder = tiny_trained
     broken = _broken_copy(folder, tmp_path / "truncated")
     weights = broken / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
@@ -179,10 +175,10 @@ def test_transformer_folder_with_truncated_weights_fails_clearly(tiny_trained, t
 
 
 def test_transformer_folder_without_weights_fails_clearly(tiny_trained, tmp_path):
-    config, _, _, folder = tiny_trained
+    _config, _, _, folder = tiny_trained
     broken = _broken_copy(folder, tmp_path / "no-weights")
     (broken / "model.safetensors").unlink()
-    with pytest.raises(StanceError, match="missing model.safetensors"):
+    with pytest.raises(StanceError, match=r"missing model\.safetensors"):
         load_model(broken)
 
 
@@ -243,7 +239,7 @@ def test_setfit_broken_folders_fail_clearly(setfit_frozen, tmp_path):
     cls = type(model)
     no_head = _broken_copy(folder, tmp_path / "no-head")
     (no_head / "head.safetensors").unlink()
-    with pytest.raises(StanceError, match="missing head.safetensors"):
+    with pytest.raises(StanceError, match=r"missing head\.safetensors"):
         cls.load(no_head, config, LABELS)
     truncated = _broken_copy(folder, tmp_path / "truncated")
     weights = truncated / "body" / "model.safetensors"
@@ -272,7 +268,7 @@ def test_setfit_needs_two_labels():
 
 
 def test_long_texts_are_truncated_not_fatal(tiny_trained):
-    config, texts, _, folder = tiny_trained
+    _config, _texts, _, folder = tiny_trained
     model, _ = load_model(folder)
     probabilities = model.predict_proba(["China can mediate. " * 20000, "Short."])
     assert probabilities.shape == (2, len(LABELS))

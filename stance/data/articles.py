@@ -1,4 +1,5 @@
-"""Split a news article into the sentences we label, leaving out site boilerplate.
+"""News articles: split them into the sentences we label (leaving out site boilerplate), and
+turn new articles into a CSV ready to label.
 
 A small rule set rather than pysbd or nltk: pysbd keeps multi-sentence quotes as one unit
 and strands curly closing quotes, and nltk's punkt needs a data download.
@@ -7,7 +8,13 @@ and strands curly closing quotes, and nltk's punkt needs a data download.
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
+
+from stance.data.io import parse_csv, read_text_file, write_csv
+from stance.errors import StanceError
 
 # Lines that belong to the web page, not the article: navigation, widgets, bylines,
 # dates, photo credits, related-article links.
@@ -36,9 +43,42 @@ _END_OF_ARTICLE = re.compile(
 )
 # Abbreviations whose period does not end a sentence.
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "gov", "sen", "rep", "lt",
-    "col", "sgt", "capt", "vs", "etc", "e.g", "i.e", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "co", "ltd",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "jr",
+    "sr",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "lt",
+    "col",
+    "sgt",
+    "capt",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
 }
 # A candidate end: terminal punctuation, any closing quotes/brackets, then whitespace.
 _CANDIDATE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+)")
@@ -107,3 +147,32 @@ def split_article(text: str) -> list[str]:
 def split_article_file(path: str | Path) -> list[str]:
     """Read an article (UTF-8, BOM tolerated) and split it into sentences."""
     return split_article(Path(path).read_text(encoding="utf-8-sig"))
+
+
+def known_labels(data_path: Path | None) -> dict[str, str]:
+    """text -> label of an existing labeled file (empty when no file is given)."""
+    if data_path is None:
+        return {}
+    header, rows = parse_csv(read_text_file(data_path), str(data_path))
+    if "text" not in header or "label" not in header:
+        raise StanceError(f"{data_path}: needs 'text' and 'label' columns to carry labels over")
+    text_column, label_column = header.index("text"), header.index("label")
+    return {row[text_column].strip(): row[label_column].strip() for row in rows}
+
+
+def extract(articles: Sequence[str | Path], data_path: Path | None, target: str, out: TextIO = sys.stdout) -> int:
+    """Write id,text,label,target,article rows for every sentence; returns how many kept a label."""
+    labels = known_labels(data_path)
+    stems = [Path(a).stem for a in articles]
+    repeated = sorted({s for s in stems if stems.count(s) > 1})
+    if repeated:
+        raise StanceError(f"two articles share the file name {repeated[0]!r}: ids and article names would collide")
+    rows, kept = [], 0
+    for article in articles:
+        stem = Path(article).stem
+        for number, sentence in enumerate(split_article(read_text_file(article)), start=1):
+            label = labels.get(sentence, "")
+            kept += bool(label)
+            rows.append([f"{stem}-{number:03d}", sentence, label, target, stem])
+    write_csv(out, ["id", "text", "label", "target", "article"], rows)
+    return kept

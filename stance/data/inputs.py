@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
-from stance.data import decode_text, parse_csv, read_text_file, split_lines
+from stance.data.io import STDIN, parse_csv, read_stdin, read_text_file, split_lines
 from stance.errors import StanceError
 
 
@@ -61,7 +60,7 @@ def read_inputs(texts: Sequence[str], file: str | None) -> Inputs:
     inputs = Inputs()
     for number, text in enumerate(texts, start=1):
         if text == "-":
-            _from_lines(inputs, decode_text(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
+            _from_lines(inputs, read_stdin(), STDIN)
         else:
             try:
                 text.encode("utf-8")
@@ -69,7 +68,7 @@ def read_inputs(texts: Sequence[str], file: str | None) -> Inputs:
                 raise StanceError(f"argument {number}: not valid UTF-8") from None
             inputs.add(text, f"argument {number}")
     if file is not None:
-        content = decode_text(sys.stdin.buffer.read(), "<stdin>") if file == "-" else read_text_file(file)
+        content = read_stdin() if file == "-" else read_text_file(file)
         if Path(file).suffix.lower() == ".csv":
             _from_csv(inputs, content, file)
         else:

@@ -1,29 +1,13 @@
-"""Read and validate labeled sentence files.
-
-Validation is plain Python (the csv module) so that `stance evaluate` and `stance classify`
-stay light; `load_dataset` wraps the validated rows in a Hugging Face `datasets.Dataset`.
-"""
+"""Labeled sentence files: read, validate every row, and report problems by row number."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import sys
-import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
 
+from stance.data.io import FIRST_DATA_ROW, fingerprint_bytes, parse_csv, read_text_file
 from stance.errors import StanceError
-
-if TYPE_CHECKING:  # pragma: no cover
-    import datasets
-
-SEED_COLUMNS = ("id", "text", "label", "target", "article")
-# Long texts (a 1 MB line) are data, not a malformed file.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-# Spreadsheet convention: the header is row 1, the first data row is row 2.
-FIRST_DATA_ROW = 2
 
 
 @dataclass(frozen=True)
@@ -38,64 +22,6 @@ class LabeledData:
 
     def __len__(self) -> int:
         return len(self.texts)
-
-
-def read_text_file(path: str | Path) -> str:
-    """Read a UTF-8 text file (BOM tolerated) or fail with one clear line."""
-    path = Path(path)
-    if not path.exists():
-        raise StanceError(f"{path}: no such file")
-    if path.is_dir():
-        raise StanceError(f"{path}: is a folder, expected a file")
-    raw = path.read_bytes()
-    return decode_text(raw, str(path))
-
-
-def decode_text(raw: bytes, source: str) -> str:
-    """Decode UTF-8 bytes, rejecting binary content with a message naming the source."""
-    if b"\x00" in raw:
-        raise StanceError(f"{source}: contains NUL bytes; this looks like a binary file, not text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise StanceError(f"{source}, line {line}: not valid UTF-8 ({err.reason})") from None
-    return text
-
-
-def split_lines(text: str) -> list[str]:
-    """Split on \\n and \\r\\n only (str.splitlines also splits on U+2028, form feeds, ...)."""
-    return text.replace("\r\n", "\n").split("\n")
-
-
-def parse_csv(text: str, source: str) -> tuple[list[str], list[list[str]]]:
-    """Parse CSV text into (header, rows); a row with more fields than the header is an error."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
-            raise StanceError(f"{source}: empty file (expected a CSV header line)")
-        header = [h.strip() for h in header]
-        duplicated = sorted({h for h in header if h and header.count(h) > 1})
-        if duplicated:
-            raise StanceError(f"{source}: column {duplicated[0]!r} appears more than once in the header")
-        rows = []
-        for row_number, row in enumerate(reader, start=FIRST_DATA_ROW):
-            if not row:
-                continue  # blank line
-            if len(row) > len(header):
-                raise StanceError(
-                    f"{source}, row {row_number}: {len(row)} fields but the header has "
-                    f"{len(header)} (an unquoted comma?)"
-                )
-            rows.append(row + [""] * (len(header) - len(row)))
-    except csv.Error as err:
-        raise StanceError(f"{source}: malformed CSV ({err})") from None
-    return header, rows
-
-
-def fingerprint_bytes(raw: bytes) -> str:
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def load_labeled(
@@ -118,9 +44,7 @@ def load_labeled(
     required = list(dict.fromkeys(["text", "label", *required]))
     missing = [c for c in required if c not in header]
     if missing:
-        raise StanceError(
-            f"{source}: missing column(s) {', '.join(missing)} (found: {', '.join(header)})"
-        )
+        raise StanceError(f"{source}: missing column(s) {', '.join(missing)} (found: {', '.join(header)})")
     if not rows:
         raise StanceError(f"{source}: no data rows")
     index = {name: header.index(name) for name in header if name}
@@ -138,14 +62,11 @@ def load_labeled(
         if label not in known:
             shown = f"{label!r}" if label else "an empty label"
             raise StanceError(
-                f"{source}, row {row_number}: unknown label {shown} "
-                f"(expected one of: {', '.join(labels)})"
+                f"{source}, row {row_number}: unknown label {shown} (expected one of: {', '.join(labels)})"
             )
         if unique_texts:
             if text_value in seen_texts:
-                raise StanceError(
-                    f"{source}, row {row_number}: duplicate text (same as row {seen_texts[text_value]})"
-                )
+                raise StanceError(f"{source}, row {row_number}: duplicate text (same as row {seen_texts[text_value]})")
             seen_texts[text_value] = row_number
         if unique_ids and "id" in index:
             row_id = row[index["id"]].strip()
@@ -168,29 +89,15 @@ def load_labeled(
     )
 
 
-def to_dataset(data: LabeledData) -> "datasets.Dataset":
-    """The validated rows as a Hugging Face `datasets.Dataset` (text and label stripped)."""
-    import datasets
+def label_counts(data: LabeledData, column: str | None, labels: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Label counts per value of `column` (in first-seen order), plus a `total` row."""
+    from stance.errors import StanceError
 
-    return datasets.Dataset.from_dict(dict(data.columns))
-
-
-def write_csv(path_or_stream, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Write rows as CSV with \\n line ends to a path or an open text stream."""
-    if hasattr(path_or_stream, "write"):
-        writer = csv.writer(path_or_stream, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        return
-    with open(path_or_stream, "w", newline="", encoding="utf-8") as stream:
-        write_csv(stream, header, rows)
-
-
-def load_dataset(
-    path: str | Path, labels: Sequence[str], required: Iterable[str] = SEED_COLUMNS
-) -> "datasets.Dataset":
-    """Load and validate a labeled CSV (ids unique, texts unique) as a `datasets.Dataset`."""
-    data = load_labeled(path, labels, required=required, unique_ids=True)
-    dataset = to_dataset(data)
-    dataset.info.description = data.fingerprint
-    return dataset
+    if column is not None and column not in data.columns:
+        raise StanceError(f"{data.path}: no column {column!r} to count by (found: {', '.join(data.columns)})")
+    values = data.columns[column] if column else ["all"] * len(data)
+    counts: dict[str, dict[str, int]] = {}
+    for value, label in zip(values, data.labels):
+        counts.setdefault(value, dict.fromkeys(labels, 0))[label] += 1
+    counts["total"] = {x: sum(row[x] for row in list(counts.values())) for x in labels}
+    return counts

@@ -1,14 +1,15 @@
-"""Metrics that tell the truth on tiny data: grouped folds, bootstrap intervals, a baseline."""
+"""Metrics that tell the truth on tiny data: macro-F1, F_avg, accuracy, percentile bootstrap
+intervals, and calibration. Checked against scikit-learn in the tests."""
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from stance.models.base import StanceClassifier
+from stance.evaluation.results import Evaluation
 
 
 def _confusion(true_codes: np.ndarray, pred_codes: np.ndarray, k: int) -> np.ndarray:
@@ -53,7 +54,7 @@ def _codes(values: Sequence[str], labels: Sequence[str]) -> np.ndarray:
 
 def classification_metrics(
     gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str], stance_labels: Sequence[str]
-) -> dict[str, Any]:
+) -> Evaluation:
     """macro-F1, F_avg (mean F1 of the stance labels), accuracy, per-class scores, confusion."""
     labels = list(labels)
     k = len(labels)
@@ -71,14 +72,30 @@ def classification_metrics(
             "f1": None if absent else float(f1[i]),
             "support": support,
         }
-    return {
-        "n": int(len(gold)),
-        "macro_f1": _finite(macro),
-        "f_avg": _finite(f_avg),
-        "accuracy": _finite(accuracy),
-        "per_class": per_class,
-        "confusion": {"labels": labels, "matrix": confusion.tolist()},
-    }
+    return Evaluation(
+        n=len(gold),
+        macro_f1=_finite(macro),
+        f_avg=_finite(f_avg),
+        accuracy=_finite(accuracy),
+        per_class=per_class,
+        confusion={"labels": labels, "matrix": confusion.tolist()},
+    )
+
+
+def percentile_bootstrap(
+    statistic: Callable[[np.ndarray], Sequence[float]], n: int, n_resamples: int, confidence: float, seed: int
+) -> list[list[float] | None]:
+    """Percentile intervals of each value `statistic(sample_indices)` returns, resampling n
+    items with replacement; NaN resamples are left out, and a sample of one has no interval."""
+    rng = np.random.default_rng(seed)
+    values = np.array([statistic(rng.integers(0, n, n)) for _ in range(n_resamples)], dtype=float)
+    alpha = (1 - confidence) / 2
+    intervals = []
+    for column in values.T:
+        column = column[~np.isnan(column)]
+        ok = n > 1 and len(column)
+        intervals.append([float(np.quantile(column, alpha)), float(np.quantile(column, 1 - alpha))] if ok else None)
+    return intervals
 
 
 def bootstrap_intervals(
@@ -96,72 +113,13 @@ def bootstrap_intervals(
     true_codes, pred_codes = _codes(gold, labels), _codes(predicted, labels)
     stance_columns = [labels.index(s) for s in stance_labels]
     present = _present(_confusion(true_codes, pred_codes, k))
-    rng = np.random.default_rng(seed)
-    n = len(true_codes)
-    scores = np.empty((n_resamples, 2))
-    for r in range(n_resamples):
-        sample = rng.integers(0, n, n)
+
+    def scores(sample: np.ndarray) -> tuple[float, float]:
         macro, f_avg, _ = _summary(_confusion(true_codes[sample], pred_codes[sample], k), stance_columns, present)
-        scores[r] = macro, f_avg
-    alpha = (1 - confidence) / 2
-    result: dict[str, Any] = {"confidence": confidence, "n_resamples": n_resamples}
-    for column, name in enumerate(("macro_f1", "f_avg")):
-        values = scores[:, column]
-        values = values[~np.isnan(values)]
-        result[name] = (
-            [float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))]
-            if n > 1 and len(values) else None
-        )
-    return result
+        return macro, f_avg
 
-
-def group_folds(groups: Sequence[str]) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Leave-one-group-out folds as (held-out group, train indices, test indices)."""
-    from sklearn.model_selection import LeaveOneGroupOut
-
-    groups = np.asarray(groups)
-    folds = []
-    for train_index, test_index in LeaveOneGroupOut().split(groups, groups=groups):
-        folds.append((str(groups[test_index[0]]), train_index, test_index))
-    return folds
-
-
-def subsample(indices: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """A random share of the training indices (learning curves); all of them at 1.0."""
-    if fraction >= 1:
-        return indices
-    rng = np.random.default_rng(seed)
-    size = max(1, math.ceil(fraction * len(indices)))
-    return np.sort(rng.choice(indices, size=size, replace=False))
-
-
-def cross_validate(
-    make_model: Callable[[int], StanceClassifier],
-    texts: Sequence[str],
-    gold: Sequence[str],
-    groups: Sequence[str],
-    labels: Sequence[str],
-    seed: int = 0,
-    train_fraction: float = 1.0,
-) -> tuple[np.ndarray, list[str], list[tuple[str, np.ndarray, np.ndarray]]]:
-    """Out-of-fold probabilities from leave-one-group-out folds, and the baseline's predictions.
-
-    The baseline predicts each fold's majority training label, on the same folds.
-    """
-    texts = list(texts)
-    gold = list(gold)
-    probabilities = np.zeros((len(texts), len(labels)))
-    baseline = [""] * len(texts)
-    folds = group_folds(groups)
-    for fold_number, (_, train_index, test_index) in enumerate(folds):
-        train_index = subsample(train_index, train_fraction, seed + fold_number)
-        model = make_model(fold_number)
-        model.fit([texts[i] for i in train_index], [gold[i] for i in train_index])
-        probabilities[test_index] = model.predict_proba([texts[i] for i in test_index])
-        majority = Counter(gold[i] for i in train_index).most_common(1)[0][0]
-        for i in test_index:
-            baseline[i] = majority
-    return probabilities, baseline, folds
+    macro_f1, f_avg = percentile_bootstrap(scores, len(true_codes), n_resamples, confidence, seed)
+    return {"confidence": confidence, "n_resamples": n_resamples, "macro_f1": macro_f1, "f_avg": f_avg}
 
 
 def evaluate_predictions(
@@ -172,20 +130,20 @@ def evaluate_predictions(
     n_bootstrap: int,
     confidence: float,
     seed: int,
-) -> dict[str, Any]:
-    """Point metrics plus bootstrap intervals, one dictionary."""
-    metrics = classification_metrics(gold, predicted, labels, stance_labels)
-    metrics["intervals"] = bootstrap_intervals(
-        gold, predicted, labels, stance_labels, n_bootstrap, confidence, seed
-    )
-    return metrics
+) -> Evaluation:
+    """Point metrics plus bootstrap intervals."""
+    evaluation = classification_metrics(gold, predicted, labels, stance_labels)
+    evaluation.intervals = bootstrap_intervals(gold, predicted, labels, stance_labels, n_bootstrap, confidence, seed)
+    return evaluation
 
 
 def _finite(value: float) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
-def calibration(gold: Sequence[str], probabilities: np.ndarray, labels: Sequence[str], bins: int = 10) -> dict[str, Any]:
+def calibration(
+    gold: Sequence[str], probabilities: np.ndarray, labels: Sequence[str], bins: int = 10
+) -> dict[str, Any]:
     """Expected calibration error of the top probability, a reliability table, and the
     coverage/accuracy trade-off of answering only above a confidence threshold."""
     probabilities = np.asarray(probabilities)
@@ -198,11 +156,23 @@ def calibration(gold: Sequence[str], probabilities: np.ndarray, labels: Sequence
         mask = which == b
         if mask.any():
             ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
-            table.append({"low": float(edges[b]), "high": float(edges[b + 1]), "n": int(mask.sum()),
-                          "confidence": float(confidence[mask].mean()), "accuracy": float(correct[mask].mean())})
+            table.append(
+                {
+                    "low": float(edges[b]),
+                    "high": float(edges[b + 1]),
+                    "n": int(mask.sum()),
+                    "confidence": float(confidence[mask].mean()),
+                    "accuracy": float(correct[mask].mean()),
+                }
+            )
     trade_off = []
     for threshold in (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         kept = confidence >= threshold
-        trade_off.append({"min_confidence": threshold, "coverage": float(kept.mean()),
-                          "accuracy": float(correct[kept].mean()) if kept.any() else None})
+        trade_off.append(
+            {
+                "min_confidence": threshold,
+                "coverage": float(kept.mean()),
+                "accuracy": float(correct[kept].mean()) if kept.any() else None,
+            }
+        )
     return {"ece": float(ece), "bins": table, "trade_off": trade_off}

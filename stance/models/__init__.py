@@ -52,7 +52,7 @@ def load_weights(folder: Path, config: Any, labels: Sequence[str]) -> StanceClas
 def load_model(folder: str | Path) -> tuple[StanceClassifier, dict[str, Any]]:
     """Load a saved model folder: (classifier, manifest). Nothing is unpickled."""
     from stance.config import model_config_from_dict
-    from stance.manifest import read_manifest
+    from stance.model_folder import read_manifest
 
     folder = Path(folder)
     manifest = read_manifest(folder)

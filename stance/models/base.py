@@ -8,6 +8,12 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from stance.errors import StanceError
+
+
+class NotFittedError(StanceError):
+    """predict_proba or save on a classifier that was neither fitted nor loaded."""
+
 
 class StanceClassifier(ABC):
     """fit / predict_proba / save / load: training, evaluation and the CLI use nothing else.
@@ -47,10 +53,23 @@ class StanceClassifier(ABC):
     def load(cls, folder: Path, config: Any, labels: Sequence[str]) -> "StanceClassifier":
         """Rebuild a trained classifier from `folder`."""
 
+    def check_fitted(self, *attributes: str) -> None:
+        """Fail clearly when the fitted state (the named attributes) is missing."""
+        if any(getattr(self, name, None) in (None, {}) for name in attributes):
+            raise NotFittedError(f"this {self.kind} classifier is not fitted: call fit() or load() first")
+
+    def in_label_order(self, probabilities: np.ndarray, classes: Sequence[Any]) -> np.ndarray:
+        """Probability columns of `classes` rearranged to `self.labels`; a label the training
+        data lacked (a small fold) gets a zero column."""
+        classes = [str(c) for c in classes]
+        out = np.zeros((len(probabilities), len(self.labels)))
+        for column, label in enumerate(self.labels):
+            if label in classes:
+                out[:, column] = probabilities[:, classes.index(label)]
+        return out
+
     def check_training_labels(self, labels: Sequence[str]) -> None:
         """Training labels must all be among the model's labels."""
-        from stance.errors import StanceError
-
         unknown = sorted(set(labels) - set(self.labels))
         if unknown:
             raise StanceError(f"training labels {unknown} are not among the model's labels {self.labels}")

@@ -112,9 +112,11 @@ class CalibratedClassifier(StanceClassifier):
         return self
 
     def predict_proba(self, texts, targets=None) -> np.ndarray:
+        self.check_fitted("model")
         return apply_calibrator(self.params, self.model.predict_proba(texts, targets))
 
     def save(self, folder: Path) -> None:
+        self.check_fitted("model")
         inner = Path(folder) / INNER
         inner.mkdir()
         self.model.save(inner)

@@ -38,6 +38,7 @@ class PerTargetClassifier(StanceClassifier):
         return self
 
     def predict_proba(self, texts, targets=None) -> np.ndarray:
+        self.check_fitted("models")
         keys = [SINGLE] * len(texts) if targets is None else list(targets)
         unknown = sorted(set(keys) - set(self.models))
         if unknown:
@@ -51,6 +52,7 @@ class PerTargetClassifier(StanceClassifier):
         return out
 
     def save(self, folder: Path) -> None:
+        self.check_fitted("models")
         folder = Path(folder)
         names = {}
         for number, (target, model) in enumerate(self.models.items()):

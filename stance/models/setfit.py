@@ -23,13 +23,14 @@ from sklearn.linear_model import LogisticRegression
 from stance.config import SetFitConfig
 from stance.errors import StanceError
 from stance.models.base import StanceClassifier, joint_inputs
-from stance.models.transformer import (
+from stance.models._hf import (
     TOKENIZER_CONFIG,
     TOKENIZER_VOCABULARIES,
-    _first_line,
     default_checkpoint,
+    first_line,
     quiet_transformers,
     resolve_device,
+    training_arguments,
 )
 
 BODY = "body"
@@ -75,7 +76,7 @@ class SetFitClassifier(StanceClassifier):
         try:
             body = SentenceTransformer(checkpoint, device=device)
         except (OSError, ValueError) as err:
-            raise StanceError(f"cannot load sentence-transformers checkpoint {checkpoint}: {_first_line(err)}") from None
+            raise StanceError(f"cannot load sentence-transformers checkpoint {checkpoint}: {first_line(err)}") from None
         body.max_seq_length = config.max_length
         if config.contrastive_iterations > 0:
             self._tune_body(body, texts, labels, device)
@@ -102,23 +103,13 @@ class SetFitClassifier(StanceClassifier):
                                         num_iterations=config.contrastive_iterations))
         dataset = Dataset.from_list(pairs)
         with tempfile.TemporaryDirectory(prefix="stance-setfit-") as scratch:
-            arguments = SentenceTransformerTrainingArguments(
-                output_dir=scratch,
+            arguments = training_arguments(
+                SentenceTransformerTrainingArguments, scratch, self.seed, device,
                 num_train_epochs=config.contrastive_epochs,
                 per_device_train_batch_size=config.batch_size,
                 learning_rate=config.body_learning_rate,
                 warmup_steps=0.1,  # SetFit's warmup_proportion
                 weight_decay=0.01,  # SetFit's l2_weight
-                seed=self.seed,
-                data_seed=self.seed,
-                eval_strategy="no",
-                save_strategy="no",
-                logging_strategy="no",
-                report_to="none",
-                disable_tqdm=True,
-                use_cpu=device == "cpu",
-                dataloader_pin_memory=device == "cuda",
-                dataloader_num_workers=0,
             )
             transformers.set_seed(self.seed)
             trainer = _QuietTrainer(
@@ -138,27 +129,18 @@ class SetFitClassifier(StanceClassifier):
         )
 
     def predict_proba(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
-        if self.body is None or self.head is None:
-            raise RuntimeError("fit or load the classifier first")
+        self.check_fitted("body", "head")
         texts = joint_inputs(texts, targets)
-        out = np.zeros((len(texts), len(self.labels)))
         if not texts:
-            return out
-        probabilities = self.head.predict_proba(self.embed(texts))
-        # Columns follow the label order even if a training fold lacked a label.
-        classes = [str(c) for c in self.head.classes_]
-        for column, label in enumerate(self.labels):
-            if label in classes:
-                out[:, column] = probabilities[:, classes.index(label)]
-        return out
+            return np.zeros((0, len(self.labels)))
+        return self.in_label_order(self.head.predict_proba(self.embed(texts)), self.head.classes_)
 
     # ---- persistence ----
 
     def save(self, folder: Path) -> None:
         from safetensors.numpy import save_file
 
-        if self.body is None or self.head is None:
-            raise RuntimeError("fit the classifier before saving it")
+        self.check_fitted("body", "head")
         folder = Path(folder)
         self.body.save(str(folder / BODY), create_model_card=False, safe_serialization=True)
         save_file(
@@ -203,7 +185,7 @@ class SetFitClassifier(StanceClassifier):
             )
         except (SafetensorError, OSError, ValueError, RuntimeError, KeyError, TypeError,
                 json.JSONDecodeError) as err:
-            raise StanceError(f"{folder}: corrupt or incomplete SetFit weights ({_first_line(err)})") from None
+            raise StanceError(f"{folder}: corrupt or incomplete SetFit weights ({first_line(err)})") from None
         if body.get_embedding_dimension() != head.coef_.shape[1]:
             raise StanceError(f"{folder}: the head does not fit the body's embedding size")
         unknown = sorted(set(classes) - set(labels))

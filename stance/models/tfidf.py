@@ -57,19 +57,12 @@ class TfidfClassifier(StanceClassifier):
         return self
 
     def predict_proba(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
-        if self.pipeline is None:
-            raise RuntimeError("fit or load the classifier first")
-        probabilities = self.pipeline.predict_proba(joint_inputs(texts, targets))
-        # Columns follow the label order even if a training fold lacked a label.
-        out = np.zeros((len(texts), len(self.labels)))
-        classes = list(self.pipeline.classes_)
-        for column, label in enumerate(self.labels):
-            if label in classes:
-                out[:, column] = probabilities[:, classes.index(label)]
-        return out
+        self.check_fitted("pipeline")
+        return self.in_label_order(self.pipeline.predict_proba(joint_inputs(texts, targets)), self.pipeline.classes_)
 
     def top_features(self, k: int = 10) -> dict[str, list[tuple[str, float]]]:
-        """The k n-grams with the largest weight toward each label."""
+        """The k n-grams with the largest weight toward each label (`word:` and `char:` n-grams)."""
+        self.check_fitted("pipeline")
         union = self.pipeline.named_steps["features"]
         names = [f"{name}:{term}" for name, vectorizer in union.transformer_list
                  for term in vectorizer.get_feature_names_out()]
@@ -85,10 +78,12 @@ class TfidfClassifier(StanceClassifier):
     def explain(self, texts: Sequence[str], targets: Sequence[str] | None = None,
                 k: int = 5) -> list[list[tuple[str, float]]]:
         """For each text, the k n-grams that pushed it most toward its predicted label
-        (feature value times the label's weight; for several labels, relative to the mean)."""
+        (feature value times the label's weight; for several labels, relative to the mean).
+        Word n-grams are shown as they are, character n-grams in brackets: [ina ]."""
+        self.check_fitted("pipeline")
         union = self.pipeline.named_steps["features"]
         classifier = self.pipeline.named_steps["classifier"]
-        names = np.array([term for _, vectorizer in union.transformer_list
+        names = np.array([term if name == "word" else f"[{term}]" for name, vectorizer in union.transformer_list
                           for term in vectorizer.get_feature_names_out()], dtype=object)
         features = union.transform(joint_inputs(texts, targets)).tocsr()
         coef = classifier.coef_
@@ -109,6 +104,7 @@ class TfidfClassifier(StanceClassifier):
     def save(self, folder: Path) -> None:
         from safetensors.numpy import save_file
 
+        self.check_fitted("pipeline")
         union = self.pipeline.named_steps["features"]
         classifier = self.pipeline.named_steps["classifier"]
         tensors = {

