@@ -12,7 +12,6 @@ cores), so it is a benchmark, not a test.
 import argparse
 import json
 import time
-from pathlib import Path
 
 from stance.compose import compose
 from stance.data.io import PROJECT_ROOT

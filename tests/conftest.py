@@ -44,8 +44,14 @@ def build_tiny_bert(folder: Path, texts: list[str]) -> Path:
     words = sorted({w for text in texts for w in re.findall(r"\w+|[^\w\s]", text.lower())})
     vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=128,
+    )
     BertForMaskedLM(config).save_pretrained(folder)
     BertTokenizerFast(vocab=vocab).save_pretrained(folder)
     return folder

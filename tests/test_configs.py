@@ -48,7 +48,10 @@ def run_preflight(capsys, *argv):
     [
         (["model.C=1,10"], "add -m"),
         (["modle=setfit"], "did you mean model?"),
-        (["model=setfti"], "unknown model 'setfti' (known: tfidf, transformer, setfit, ensemble); did you mean setfit?"),
+        (
+            ["model=setfti"],
+            "unknown model 'setfti' (known: tfidf, transformer, setfit, ensemble); did you mean setfit",
+        ),
         (["seed=abc"], "seed"),
         (["model.C=-1"], "model.C must be positive"),
         (["-m", "model=tfidf,setfit", "model.C=-1"], "model.C must be positive"),

@@ -90,7 +90,8 @@ def test_a_training_fold_without_a_label_still_gives_every_column(kind, configs,
     keep = [i for i, y in enumerate(labels) if y != "supportive"]
     targets = targets_for(kind, data)
     model = create_model(configs[kind], LABELS, seed=0)
-    model.fit([texts[i] for i in keep], [labels[i] for i in keep], None if targets is None else [targets[i] for i in keep])
+    kept_targets = None if targets is None else [targets[i] for i in keep]
+    model.fit([texts[i] for i in keep], [labels[i] for i in keep], kept_targets)
     probabilities = model.predict_proba(texts, targets)
     assert probabilities.shape == (len(texts), 3)
     assert (probabilities[:, 0] == 0).all()  # supportive was never seen
