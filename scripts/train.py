@@ -22,8 +22,9 @@ def main(cfg) -> float:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    from stance.evaluation.protocols import progress
     from stance.reports.comparison import JOB_RECORD
-    from stance.training import progress, train
+    from stance.training import train
 
     hydra_config = HydraConfig.get()
     sweep = hydra_config.mode == RunMode.MULTIRUN

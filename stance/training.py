@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 from stance.config import TrainConfig
 from stance.data.formats import TrainingData, load_training_data
 from stance.errors import StanceError
-from stance.evaluation.protocols import cross_validation, official_splits
+from stance.evaluation.protocols import cross_validation, official_splits, progress
 from stance.evaluation.results import TrainingResult
 from stance.model_folder import atomic_folder, build_manifest, check_can_write, folder_size, write_manifest
 from stance.models import create_model
@@ -74,11 +73,6 @@ def measure_throughput(
             return done / elapsed
 
 
-def progress(message: str) -> None:
-    """Progress of long work on stderr, so stdout stays the result."""
-    print(message, file=sys.stderr, flush=True)
-
-
 def train(cfg: Any, overrides: Sequence[str] = ()) -> TrainingResult:
     """Evaluate the configured model, then (unless `final_fit=false`) fit it on all the data and save it.
 
@@ -116,6 +110,8 @@ def train(cfg: Any, overrides: Sequence[str] = ()) -> TrainingResult:
         return result
     model = scored.model
     if model is None:
+        n_all = len(data.evaluated) + (len(data.train_only) if data.train_only else 0)
+        progress(f"final fit on all {n_all} sentences")
         fit_started = time.perf_counter()
         everything = list(range(len(data.evaluated)))
         model = create_model(config.model, config.data.labels, seed=config.seed).fit(*data.training_rows(everything))

@@ -8,6 +8,7 @@ folds or splits.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ def cross_validate(
     data: TrainingData,
     seed: int = 0,
     train_fraction: float = 1.0,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[np.ndarray, list[str], list[Fold]]:
     """Out-of-fold probabilities of the evaluated sentences, and the baseline's predictions.
 
@@ -72,7 +74,13 @@ def cross_validate(
     probabilities = None
     baseline = [""] * len(corpus)
     folds = group_folds(corpus.groups)
-    for fold_number, (_, train_index, test_index) in enumerate(folds):
+    started = time.perf_counter()
+    for fold_number, (held_out, train_index, test_index) in enumerate(folds):
+        if progress is not None:
+            progress(
+                f"fold {fold_number + 1}/{len(folds)}: holding out {held_out} ({len(test_index)} sentences)"
+                f" [{time.perf_counter() - started:.0f} s]"
+            )
         train_index = subsample(train_index, train_fraction, seed + fold_number)
         model = make_model(fold_number)
         texts, labels, targets = data.training_rows(train_index)
@@ -121,6 +129,13 @@ def _score(
     return scores, evaluate_predictions(truth, [baseline[i] for i in rows], **common)
 
 
+def progress(message: str) -> None:
+    """Progress of long work on stderr, so stdout stays the result."""
+    import sys
+
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
 def cross_validation(config: TrainConfig, data: TrainingData) -> Scored:
     """Leave-one-group-out cross-validation of the configured model, with a baseline."""
     corpus = data.evaluated
@@ -130,6 +145,7 @@ def cross_validation(config: TrainConfig, data: TrainingData) -> Scored:
         data,
         seed=config.seed,
         train_fraction=config.train_fraction,
+        progress=progress,
     )
     rows = list(range(len(corpus)))
     scores, baseline_scores = _score(config, corpus.labels, probabilities, baseline, rows)
@@ -157,6 +173,7 @@ def official_splits(config: TrainConfig, data: TrainingData) -> Scored:
     labels = config.data.labels
     split_rows = {s: [i for i, x in enumerate(corpus.splits) if x == s] for s in ("train", "val", "test")}
     train = subsample(np.array(split_rows["train"]), config.train_fraction, config.seed).tolist()
+    progress(f"training on the train split ({len(train)} items)")
     model = create_model(config.model, labels, seed=config.seed).fit(*data.training_rows(train))
     probabilities = np.zeros((len(corpus), len(labels)))
     scored = split_rows["val"] + split_rows["test"]

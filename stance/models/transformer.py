@@ -26,6 +26,7 @@ from transformers import (
     DataCollatorWithPadding,
     PrinterCallback,
     Trainer,
+    TrainerCallback,
     TrainingArguments,
 )
 
@@ -56,6 +57,16 @@ def balanced_class_weights(codes: Sequence[int], n_labels: int) -> np.ndarray:
     weights = np.zeros(n_labels)
     weights[present] = counts.sum() / (present.sum() * counts[present])
     return weights
+
+
+class _EpochProgress(TrainerCallback):
+    """One line on stderr per epoch (fine-tuning takes minutes on a CPU; silence looks like a hang)."""
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        import sys
+
+        print(f"    epoch {state.epoch:.0f}/{args.num_train_epochs:.0f}: step {state.global_step}/{state.max_steps}",
+              file=sys.stderr, flush=True)
 
 
 class _WeightedLossTrainer(Trainer):
@@ -143,6 +154,7 @@ class TransformerClassifier(StanceClassifier):
                 class_weights=class_weights,
             )
             trainer.remove_callback(PrinterCallback)  # with tqdm off it prints the run summary
+            trainer.add_callback(_EpochProgress())
             trainer.train()
             model = trainer.model
         self.model = model.to(device).eval()
