@@ -446,3 +446,41 @@ def test_label_command_serves_until_stopped(tmp_path, monkeypatch, capsys):
     assert served["port"] == 0 and served["open_browser"] is False and served["session"].retrain_every == 5
     assert "6 sentences, 0 labeled" in capsys.readouterr().err
     assert (tmp_path / "L.csv").exists()
+
+
+def test_a_model_folder_ranks_the_pool_and_its_training_data_joins_the_retraining(tfidf_model, tmp_path, monkeypatch):
+    import stance.label.app as app
+
+    from stance.active import select
+    from stance.cli import main
+    from stance.models import load_model
+
+    served = {}
+    monkeypatch.setattr(app, "serve", lambda session, port, open_browser: served.update(session=session))
+    write_pool(tmp_path)
+    assert main(["label", str(tmp_path / "pool.csv"), "--out", str(tmp_path / "L.csv"), "--model", str(tfidf_model),
+                 "--no-browser"]) == 0
+    session = served["session"]
+    model, _ = load_model(tfidf_model)
+    texts = [s[1] for s in SENTENCES]
+    assert session.queue == select(model.predict_proba(texts), texts, len(texts))  # as `stance suggest` orders them
+    assert session.state()["item"]["guess"] is not None and session.state()["model"]["name"].endswith("(tfidf)")
+    train_texts, _ = session.training_data()
+    assert len(train_texts) == 279  # the seed data the model was trained on, before any new label
+
+
+def test_pool_rows_that_already_carry_a_label_are_left_out_but_stay_context(tmp_path):
+    from stance.data import write_csv
+
+    path = tmp_path / "new.csv"  # as extract_sentences.py writes it: known sentences keep their label
+    write_csv(path, ["id", "text", "label", "article"],
+              [["1", "Known one.", "neutral", "A"], ["2", "New one.", "", "A"], ["3", "Odd one.", "maybe", "A"]])
+    pool = read_pool(str(path), labels=LABELS)
+    assert pool.texts == ["New one.", "Odd one."] and pool.neighbours(0) == (["Known one."], ["Odd one."])
+    assert "1 row(s) already labeled in the pool left out" in pool.notes
+    store = LabeledFile(tmp_path / "L.csv", pool.columns, LABELS)
+    assert store.header == ["id", "text", "label", "article"]  # the pool's own label column is filled
+    store.close()
+    write_csv(path, ["text", "label"], [["Known one.", "neutral"]])
+    with pytest.raises(StanceError, match="no unlabeled text"):
+        read_pool(str(path), labels=LABELS)

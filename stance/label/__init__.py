@@ -74,7 +74,7 @@ def _label_session(pool_path: str, out: str, model_dir: str | None, labels: Sequ
         label_set = list(model.labels)
     else:
         label_set = _label_set(labels)
-    pool = read_pool(pool_path)
+    pool = read_pool(pool_path, labels=label_set)
     if Path(out).resolve() == Path(pool_path).resolve():
         raise StanceError(f"label: --out {out} is the pool itself; write the labels to another file")
     guide = read_guide(guide_path, label_set)

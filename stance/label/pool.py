@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from stance.errors import StanceError
 
@@ -46,10 +47,11 @@ class Pool:
         return sentences[max(0, position - before) : position], sentences[position + 1 : position + 1 + after]
 
 
-def read_pool(path: str, article: str = ARTICLE) -> Pool:
+def read_pool(path: str, article: str = ARTICLE, labels: Sequence[str] = ()) -> Pool:
     """Read a pool as `classify` does: a CSV with a `text` column (other columns kept), else one
-    sentence a line. Empty and repeated texts are left out, with a note. Rows of the same
-    `article` give each other's neighbouring sentences."""
+    sentence a line. Empty and repeated texts are left out, with a note, and so are rows whose
+    `label` cell already holds one of `labels` (e.g. sentences that extract_sentences.py found
+    in the data set). Rows of the same `article` give each other's neighbouring sentences."""
     if path == "-":
         raise StanceError("label: the pool must be a file (standard input cannot be resumed)")
     source = Path(path)
@@ -63,10 +65,13 @@ def read_pool(path: str, article: str = ARTICLE) -> Pool:
     pool = Pool(path=str(source), columns=columns, rows=[])
     places = _add_context(pool, records, article)
     seen: set[str] = set()
-    empty = repeated = 0
+    empty = repeated = labeled = 0
     for position, record in enumerate(records):
         if not record["text"]:
             empty += 1
+            continue
+        if record.get("label", "").strip() in labels:
+            labeled += 1
             continue
         if record["text"] in seen:
             repeated += 1
@@ -78,8 +83,10 @@ def read_pool(path: str, article: str = ARTICLE) -> Pool:
         pool.notes.append(f"{empty} empty text(s) left out")
     if repeated:
         pool.notes.append(f"{repeated} repeated text(s) shown once")
+    if labeled:
+        pool.notes.append(f"{labeled} row(s) already labeled in the pool left out")
     if not pool.rows:
-        raise StanceError(f"{source}: no non-empty text to label")
+        raise StanceError(f"{source}: no unlabeled text to label" if labeled else f"{source}: no non-empty text to label")
     return pool
 
 

@@ -137,7 +137,7 @@
     $("files").textContent = Object.entries(s.files).map(([name, path]) => `${name}: ${path}`).join(" · ");
   }
 
-  function render(s) {
+  function render(s, keepStatus) {
     state = s;
     buildLabels(s.labels);
     $("mode").textContent = s.mode === "review" ? "· review of suspicious labels" : "";
@@ -180,7 +180,7 @@
     if (!s.guide) $("lead").textContent = "No annotation guide found (pass --guide FILE to show one).";
     $("guide-text").textContent = s.guide || "";
     $("toggle-guide").hidden = !s.guide;
-    setStatus(s.message || "", false);
+    if (!keepStatus) setStatus(s.message || "", false);
     renderProgress(s);
   }
 
@@ -211,23 +211,34 @@
   $("toggle-guess").addEventListener("click", (event) => { event.currentTarget.blur(); toggleGuess(); });
   $("toggle-guide").addEventListener("click", (event) => { event.currentTarget.blur(); toggleGuide(); });
 
+  let lastPoll = 0;
+
   async function refresh(full) {
     if (busy) return;
+    lastPoll = Date.now();
     const result = await call("/api/state");
     if (busy || !result.state) {
       if (result.error) setStatus(result.error, true);
       return;
     }
-    // A poll only updates the progress line: the sentence on screen never changes under a
-    // reader's eyes (an action on a stale one is refused and brings the current one).
-    if (full || !state) render(result.state);
+    const fresh = result.state;
+    const sameItem = state && fresh.run === state.run &&
+      (fresh.item ? fresh.item.id : null) === (state.item ? state.item.id : null);
+    if (full || !state) render(fresh);
+    else if (sameItem) render(fresh, true); // a new guess after a retrain, progress, undo
     else {
-      state = { ...state, progress: result.state.progress, model: result.state.model };
+      // The sentence on screen never changes under a reader's eyes: another tab moved on,
+      // and this tab's next key is refused and brings the current sentence.
+      state = { ...state, progress: fresh.progress, model: fresh.model };
       renderProgress(state);
     }
   }
 
   window.addEventListener("focus", () => refresh(true));
-  setInterval(() => { if (document.visibilityState === "visible") refresh(false); }, 5000);
+  // Poll every 5 s, every second while a retrain runs, so its new ranking shows soon.
+  setInterval(() => {
+    const due = Date.now() - lastPoll > (state && state.model.training ? 1000 : 5000);
+    if (document.visibilityState === "visible" && due) refresh(false);
+  }, 500);
   refresh(true);
 })();
