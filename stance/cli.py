@@ -102,16 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
     label = commands.add_parser("label", help="label sentences in the browser (or review audit's flags), one key each")
-    label.add_argument("pool", nargs="?", help="sentences to label: a CSV with a 'text' column (other columns kept), or one a line")
+    label.add_argument("pool", nargs="?",
+                       help="sentences to label: a CSV with a 'text' column (other columns kept), or one a line")
     label.add_argument("--out", "-o", help="LABELED.csv: created if missing; a restart resumes from it")
-    label.add_argument("--model", help="a model folder: show the most informative sentences first, as suggest orders them")
-    label.add_argument("--audit", metavar="DATA.csv", help="review audit's suspicious labels of DATA.csv and fix them in place")
+    label.add_argument("--model", help="a model folder: the most informative sentences first, as suggest orders them")
+    label.add_argument("--audit", metavar="DATA.csv", help="review audit's suspicious labels, fixed in place")
     label.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0 = any free port)")
     label.add_argument("--no-browser", action="store_true", help="only print the URL")
-    label.add_argument("--labels", help="comma-separated label set, keys 1, 2, 3... (default: the data config's, or the model's)")
+    label.add_argument("--labels", help="comma-separated label set for keys 1, 2, 3... (default: data config's)")
     label.add_argument("--retrain-every", type=_non_negative, default=25, metavar="N",
                        help="retrain a TF-IDF model on the labels every N labels and re-rank (default 25; 0 = never)")
-    label.add_argument("--diversity", type=float, default=0.5, help="weight against near-duplicates when ranking (as suggest)")
+    label.add_argument("--diversity", type=float, default=0.5, help="weight against near-duplicates (as in suggest)")
     label.add_argument("--guide", help="annotation guide whose label table is shown (default: docs/annotation.md)")
     label.add_argument("--audit-model", default="ensemble", help="model kind for --audit's out-of-fold probabilities")
     label.add_argument("--group", default="article", help="--audit: column grouping the cross-validation folds")

@@ -288,12 +288,14 @@ def test_review_keeps_changes_undoes_and_resumes(tmp_path):
     rows = csv_rows(data)
     assert rows[4][2] == "skeptical" and rows[:4] + rows[5:] == original[:4] + original[5:]
     log = [json.loads(x) for x in (tmp_path / "DATA.review.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [(e["key"], e["decision"], e["label"]) for e in log] == [("a-2", "keep", "neutral"), ("b-1", "change", "skeptical")]
+    assert [(e["key"], e["decision"], e["label"]) for e in log] == \
+        [("a-2", "keep", "neutral"), ("b-1", "change", "skeptical")]
     assert state["item"] is None and state["progress"]["counts"] == {"kept": 1, "changed": 1}
 
     state = session.undo(state["undo"]["id"], session.run)
     assert csv_rows(data)[4][2] == "neutral" and state["item"]["text"] == MARKUP
-    assert json.loads((tmp_path / "DATA.review.jsonl").read_text(encoding="utf-8").splitlines()[-1])["decision"] == "undo"
+    last_line = (tmp_path / "DATA.review.jsonl").read_text(encoding="utf-8").splitlines()[-1]
+    assert json.loads(last_line)["decision"] == "undo"
     session.data.close()
 
     resumed = make()  # the kept flag is not shown again; the undone one is
@@ -304,9 +306,8 @@ def test_review_keeps_changes_undoes_and_resumes(tmp_path):
 def test_review_refuses_a_row_changed_on_disk_and_ignores_a_torn_log_line(tmp_path):
     data, make = review_setup(tmp_path)
     session = make()
-    data.write_text(data.read_text(encoding="utf-8").replace("a-2,The two leaders had dinner in the Kremlin.,neutral",
-                                                             "a-2,The two leaders had dinner in the Kremlin.,supportive"),
-                    encoding="utf-8")
+    row = "a-2,The two leaders had dinner in the Kremlin.,"
+    data.write_text(data.read_text(encoding="utf-8").replace(row + "neutral", row + "supportive"), encoding="utf-8")
     with pytest.raises(Conflict, match="now has label 'supportive'"):
         session.label(session.state()["item"]["id"], "skeptical", session.run)
     session.data.close()
@@ -356,7 +357,8 @@ def test_the_url_token_becomes_a_cookie_for_the_page_and_a_header_for_actions(ap
     body = {"id": 0, "label": "neutral", "run": session.run}
     assert client.post("/api/label", json=body).status_code == 403
     headers = {"X-Stance-Token": "s3cret"}
-    assert client.post("/api/label", json=body, headers={**headers, "Origin": "http://evil.example"}).status_code == 403
+    evil = {**headers, "Origin": "http://evil.example"}
+    assert client.post("/api/label", json=body, headers=evil).status_code == 403
     saved = client.post("/api/label", json=body, headers=headers)
     assert saved.status_code == 200 and saved.json()["item"]["id"] == 1
     assert csv_rows(tmp_path / "LABELED.csv")[1][2] == "neutral"
@@ -375,7 +377,8 @@ def test_api_conflicts_bad_requests_and_failed_writes(api, monkeypatch):
     client.post("/api/label", json={"id": 0, "label": "neutral", "run": session.run}, headers=headers)
     stale = client.post("/api/label", json={"id": 0, "label": "skeptical", "run": session.run}, headers=headers)
     assert stale.status_code == 409 and stale.json()["state"]["item"]["id"] == 1
-    assert client.post("/api/label", json={"id": 1, "label": "x", "run": session.run}, headers=headers).status_code == 400
+    unknown = {"id": 1, "label": "x", "run": session.run}
+    assert client.post("/api/label", json=unknown, headers=headers).status_code == 400
     assert client.post("/api/skip", content=b"not json", headers=headers).status_code == 400
     assert client.post("/api/undo", content=b"[1]", headers=headers).status_code == 400
     assert client.post("/api/label", content=b"x" * 100_000, headers=headers).status_code == 413

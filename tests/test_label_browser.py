@@ -212,16 +212,17 @@ def test_review_an_audit_flag(browser, servers, tmp_path):
 
     page.keyboard.press("3")  # change to neutral: DATA.csv rewritten, one line in the review log
     wait_for_progress(page, "1 reviewed · 1 to go · kept 0 · changed 1")
-    assert [r for r in rows(data) if r[0] == "B-10"][0][2] == "neutral"
+    assert next(r for r in rows(data) if r[0] == "B-10")[2] == "neutral"
     assert [r for r in rows(data) if r[0] != "B-10"] == [r for r in table if r[0] != "B-10"]
     log = tmp_path / "DATA.review.jsonl"
     entry = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
-    assert (entry["id"], entry["given"], entry["decision"], entry["label"]) == ("B-10", "skeptical", "change", "neutral")
+    assert (entry["id"], entry["given"], entry["decision"], entry["label"]) == \
+        ("B-10", "skeptical", "change", "neutral")
 
     assert sentence(page) == "China is biased toward Russia, not impartial (A6)."
     page.keyboard.press("k")  # keep the given label: logged, DATA.csv untouched
     wait_for_progress(page, "2 reviewed · 0 to go · kept 1 · changed 1")
-    assert [r for r in rows(data) if r[0] == "A-06"][0][2] == "supportive"
+    assert next(r for r in rows(data) if r[0] == "A-06")[2] == "supportive"
     assert json.loads(log.read_text(encoding="utf-8").splitlines()[-1])["decision"] == "keep"
     assert page.is_visible("#done")
 
@@ -246,7 +247,7 @@ def test_a_retrained_model_reranks_and_its_guess_shows_on_demand(browser, server
     wait_for_progress(page, "1 labeled")
     page.keyboard.press("2")
     wait_for_progress(page, "2 labeled")
-    page.wait_for_function("() => document.querySelector('#model').textContent.includes('TF-IDF retrained on 2 labels')",
+    page.wait_for_function("() => document.querySelector('#model').textContent.includes('retrained on 2 labels')",
                            timeout=20_000)
     assert page.is_hidden("#guess")
     page.keyboard.press("g")

@@ -39,10 +39,14 @@ def run_label(
 
     try:
         serve(session, port, open_browser)
+    except KeyboardInterrupt:
+        pass  # Ctrl+C is how the server is meant to stop; uvicorn re-raises it after shutting down
     finally:
         closing()
-    progress = session.state()["progress"]
-    print(f"stopped: {progress['done']} done, {progress['remaining']} to go", file=sys.stderr)
+    state = session.state()
+    saved_in = state["files"].get("out") or state["files"].get("data")
+    print(f"stopped: {state['progress']['done']} done, {state['progress']['remaining']} to go; "
+          f"all of it is saved in {saved_in}", file=sys.stderr)
     return 0
 
 

@@ -123,7 +123,8 @@ def create_app(session: Any, token: str, port: int | None = None) -> Starlette:
             try:
                 result = await run_in_threadpool(getattr(session, name), *arguments)
             except Conflict as err:
-                return JSONResponse({"error": str(err), "state": await run_in_threadpool(session.state)}, status_code=409)
+                current = await run_in_threadpool(session.state)
+                return JSONResponse({"error": str(err), "state": current}, status_code=409)
             except BadRequest as err:
                 return JSONResponse({"error": str(err)}, status_code=400)
             except (StanceError, OSError) as err:

@@ -86,7 +86,7 @@ def read_pool(path: str, article: str = ARTICLE, labels: Sequence[str] = ()) -> 
     if labeled:
         pool.notes.append(f"{labeled} row(s) already labeled in the pool left out")
     if not pool.rows:
-        raise StanceError(f"{source}: no unlabeled text to label" if labeled else f"{source}: no non-empty text to label")
+        raise StanceError(f"{source}: no {'unlabeled' if labeled else 'non-empty'} text to label")
     return pool
 
 

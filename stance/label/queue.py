@@ -133,7 +133,8 @@ class _Session:
         return round(60 * (len(self.times) - 1) / span, 1) if span > 0 else None
 
     def _labels_state(self) -> list[dict[str, str]]:
-        return [{"name": name, "key": str(number) if number < 10 else "", "definition": self.guide.definitions.get(name, "")}
+        definitions = self.guide.definitions
+        return [{"name": name, "key": str(number) if number < 10 else "", "definition": definitions.get(name, "")}
                 for number, name in enumerate(self.labels, start=1)]
 
     def state(self, message: str | None = None) -> dict[str, Any]:
@@ -288,7 +289,8 @@ class LabelSession(_Session):
     def _item(self, index: int) -> dict[str, Any]:
         row = self.pool.rows[index]
         before, after = self.pool.neighbours(index)
-        meta = [[name, _cut(row[name])] for name in self.pool.columns if name not in ("text", "label") and row.get(name)]
+        meta = [[name, _cut(row[name])] for name in self.pool.columns
+                if name not in ("text", "label") and row.get(name)]
         guess = None
         if index in self.guesses:
             probabilities = self.guesses[index]
@@ -386,10 +388,12 @@ class ReviewSession(_Session):
                                                    "label": last["label"], "decision": last["decision"]},
                 "progress": {
                     "done": len(self.decisions), "remaining": len(self.queue) + len(self.skipped),
-                    "skipped": len(self.skipped), "counts": {"kept": len(self.decisions) - changed, "changed": changed},
+                    "skipped": len(self.skipped),
+                    "counts": {"kept": len(self.decisions) - changed, "changed": changed},
                     "per_minute": self.pace(), "session": self.session_count,
                 },
-                "model": {"name": self.audit_name, "training": False, "retrains": 0, "next_retrain": None, "error": None},
+                "model": {"name": self.audit_name, "training": False, "retrains": 0, "next_retrain": None,
+                          "error": None},
                 "files": {"data": str(self.data.path), "log": str(self.data.log_path)},
             }
 

@@ -86,7 +86,8 @@ class FileLock:
             stream.seek(0)
             holder = stream.read().strip() or "?"
             stream.close()
-            raise StanceError(f"{what} is open in another `stance label` (pid {holder}); stop that one first") from None
+            raise StanceError(f"{what} is open in another `stance label` (pid {holder}); stop that one first") \
+                from None
         stream.seek(0)
         stream.truncate()
         stream.write(str(os.getpid()))
@@ -145,15 +146,16 @@ class LabeledFile:
                               f"is this a LABELED.csv? pass another --out")
         lacking = [c for c in pool_columns if c not in header]
         if lacking:
-            raise StanceError(f"{source}: lacks the pool's column(s) {', '.join(lacking)} (found: {', '.join(header)}); "
-                              f"pass another --out for this pool")
+            raise StanceError(f"{source}: lacks the pool's column(s) {', '.join(lacking)} "
+                              f"(found: {', '.join(header)}); pass another --out for this pool")
         text, label = header.index("text"), header.index("label")
         for number, row in enumerate(rows, start=FIRST_DATA_ROW):
             if not row[text].strip():
                 raise StanceError(f"{source}, row {number}: empty text")
             if row[label].strip() not in self.labels:
                 shown = repr(row[label]) if row[label].strip() else "an empty label"
-                raise StanceError(f"{source}, row {number}: unknown label {shown} (expected one of: {', '.join(self.labels)})")
+                raise StanceError(f"{source}, row {number}: unknown label {shown} "
+                                  f"(expected one of: {', '.join(self.labels)})")
         return header, rows
 
     def _fresh_header(self, pool_columns: Sequence[str]) -> list[str]:
