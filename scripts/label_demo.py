@@ -31,7 +31,8 @@ from stance.data import load_labeled, parse_csv, read_text_file, write_csv  # no
 
 LABELS = ["supportive", "skeptical", "neutral"]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--disable-dev-shm-usage"]  # containers often have a tiny /dev/shm
 
 
 def start_server(arguments: list[str], folder: Path, log: Path) -> tuple[subprocess.Popen, str]:

@@ -429,7 +429,8 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, arguments, mess
 
     write_pool(tmp_path)
     (tmp_path / "wrong.csv").write_text("id,text,article\n", encoding="utf-8")
-    code = main([a.replace("{tmp}", str(tmp_path)) for a in arguments])
+    port = [] if "--port" in arguments else ["--port", "0"]  # the default port may be taken on this machine
+    code = main([a.replace("{tmp}", str(tmp_path)) for a in arguments] + port)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and re.search(message, err[0]), err
 
@@ -441,12 +442,12 @@ def test_label_command_serves_until_stopped(tmp_path, monkeypatch, capsys):
     from stance.cli import main
 
     served = {}
-    monkeypatch.setattr(app, "serve", lambda session, port, open_browser: served.update(
-        session=session, port=port, open_browser=open_browser))
+    monkeypatch.setattr(app, "serve", lambda session, sock, open_browser: served.update(
+        session=session, port=sock.getsockname()[1], open_browser=open_browser))
     write_pool(tmp_path)
     assert main(["label", str(tmp_path / "pool.csv"), "--out", str(tmp_path / "L.csv"), "--no-browser",
                  "--port", "0", "--retrain-every", "5"]) == 0
-    assert served["port"] == 0 and served["open_browser"] is False and served["session"].retrain_every == 5
+    assert served["port"] > 0 and served["open_browser"] is False and served["session"].retrain_every == 5
     assert "6 sentences, 0 labeled" in capsys.readouterr().err
     assert (tmp_path / "L.csv").exists()
 
@@ -459,7 +460,7 @@ def test_a_model_folder_ranks_the_pool_and_its_training_data_joins_the_retrainin
     from stance.models import load_model
 
     served = {}
-    monkeypatch.setattr(app, "serve", lambda session, port, open_browser: served.update(session=session))
+    monkeypatch.setattr(app, "serve", lambda session, sock, open_browser: served.update(session=session))
     write_pool(tmp_path)
     assert main(["label", str(tmp_path / "pool.csv"), "--out", str(tmp_path / "L.csv"), "--model", str(tfidf_model),
                  "--no-browser"]) == 0
@@ -487,3 +488,21 @@ def test_pool_rows_that_already_carry_a_label_are_left_out_but_stay_context(tmp_
     write_csv(path, ["text", "label"], [["Known one.", "neutral"]])
     with pytest.raises(StanceError, match="no unlabeled text"):
         read_pool(str(path), labels=LABELS)
+
+
+def test_a_port_in_use_stops_the_command_with_one_line(tmp_path, capsys):
+    from stance.cli import main
+    from stance.label.app import bind
+
+    write_pool(tmp_path)
+    taken = bind(0)
+    try:
+        port = str(taken.getsockname()[1])
+        code = main(["label", str(tmp_path / "pool.csv"), "--out", str(tmp_path / "L.csv"), "--port", port,
+                     "--no-browser"])
+    finally:
+        taken.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1] == f"error: port {port} is in use on 127.0.0.1 (another `stance label`?): " \
+        "pass --port N, or --port 0 for any free port"
+    assert not (tmp_path / "L.csv").exists()  # the port is checked before any work or file

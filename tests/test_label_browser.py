@@ -7,6 +7,7 @@
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -22,7 +23,8 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (.ci/run installs it)")
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--disable-dev-shm-usage"]  # containers often have a tiny /dev/shm
 MARKUP = '<img src=x onerror="alert(1)"><script>alert(2)</script> & <b>bold</b>'
 POOL = [
     ("a-1", "China can be an honest broker between the two sides.", "A"),
@@ -52,6 +54,11 @@ class Server:
                 raise AssertionError(f"the server did not start: {Path(log).read_text()}")
             line += os.read(self.process.stdout.fileno(), 4096)
         self.url = next(w for w in line.decode().split() if w.startswith("http://"))
+
+    def interrupt(self) -> int:
+        """Ctrl+C, as a user stops the server; returns the exit code."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(20)
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush or clean up, as after a crash."""
@@ -181,6 +188,8 @@ def test_two_tabs_do_not_clobber_each_other(browser, servers, tmp_path):
     first.wait_for_function("() => document.querySelector('#status').textContent.includes('another tab')")
     assert [r[2] for r in rows(out)] == ["supportive", "neutral"]
     context.close()
+    assert server.interrupt() == 0
+    assert "stopped: 2 done, 4 to go; all of it is saved in" in (tmp_path / "server.log").read_text()
 
 
 def test_review_an_audit_flag(browser, servers, tmp_path):

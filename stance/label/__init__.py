@@ -27,21 +27,27 @@ def run_label(
         raise StanceError(f"label: --port {port} is not a port number (0-65535; 0 picks a free one)")
     if retrain_every < 0:
         raise StanceError("label: --retrain-every must not be negative (0 turns retraining off)")
-    if audit is not None:
-        if pool is not None or out is not None or model is not None:
-            raise StanceError("label: --audit reviews DATA.csv in place; leave out POOL, --out and --model")
-        session, closing = _review_session(audit, labels, guide, audit_model, group, review_log)
-    else:
-        if pool is None or out is None:
-            raise StanceError("label: give a POOL and --out LABELED.csv (or --audit DATA.csv to review labels)")
-        session, closing = _label_session(pool, out, model, labels, retrain_every, diversity, guide)
-    from stance.label.app import serve
+    if audit is not None and (pool is not None or out is not None or model is not None):
+        raise StanceError("label: --audit reviews DATA.csv in place; leave out POOL, --out and --model")
+    if audit is None and (pool is None or out is None):
+        raise StanceError("label: give a POOL and --out LABELED.csv (or --audit DATA.csv to review labels)")
+    from stance.label import app
 
+    sock = app.bind(port)  # first: a taken port must not cost an audit or leave a new file
     try:
-        serve(session, port, open_browser)
+        if audit is not None:
+            session, closing = _review_session(audit, labels, guide, audit_model, group, review_log)
+        else:
+            session, closing = _label_session(pool, out, model, labels, retrain_every, diversity, guide)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        app.serve(session, sock, open_browser)
     except KeyboardInterrupt:
         pass  # Ctrl+C is how the server is meant to stop; uvicorn re-raises it after shutting down
     finally:
+        sock.close()
         closing()
     state = session.state()
     saved_in = state["files"].get("out") or state["files"].get("data")

@@ -171,11 +171,10 @@ def bind(port: int) -> socket.socket:
     return sock
 
 
-def serve(session: Any, port: int, open_browser: bool) -> None:
-    """Serve until Ctrl+C (or SIGTERM); prints the URL with its token first."""
+def serve(session: Any, sock: socket.socket, open_browser: bool) -> None:
+    """Serve on a socket from `bind` until Ctrl+C (or SIGTERM); prints the URL with its token first."""
     import uvicorn
 
-    sock = bind(port)
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)
     url = f"http://{HOST}:{port}/?token={token}"
