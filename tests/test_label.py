@@ -178,7 +178,7 @@ def test_skipped_sentences_come_back_after_the_others(tmp_path):
 
 def test_a_failed_write_is_reported_and_nothing_moves(tmp_path, monkeypatch):
     session = label_session(tmp_path)
-    monkeypatch.setattr(session.store, "_write", lambda: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(session.store, "_write", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):
         session.label(0, "neutral", session.run)
     assert session.state()["item"]["id"] == 0 and len(session.store) == 0
@@ -382,7 +382,7 @@ def test_api_conflicts_bad_requests_and_failed_writes(api, monkeypatch):
     assert client.post("/api/skip", content=b"not json", headers=headers).status_code == 400
     assert client.post("/api/undo", content=b"[1]", headers=headers).status_code == 400
     assert client.post("/api/label", content=b"x" * 100_000, headers=headers).status_code == 413
-    monkeypatch.setattr(session.store, "_write", lambda: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(session.store, "_write", lambda *a: (_ for _ in ()).throw(OSError("disk full")))
     failed = client.post("/api/label", json={"id": 1, "label": "neutral", "run": session.run}, headers=headers)
     assert failed.status_code == 500 and failed.json()["error"] == "NOT saved: disk full"
 
