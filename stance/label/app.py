@@ -101,11 +101,13 @@ def create_app(session: Any, token: str, port: int | None = None) -> Starlette:
     page = (STATIC / "index.html").read_text(encoding="utf-8").replace("{{TOKEN}}", token)
 
     async def index(request: Request) -> Response:
+        # SameSite=Lax, not Strict: a link opened from another page must still reach the page
+        # after the redirect below; actions never trust the cookie alone anyway.
         if "token" in request.query_params:
             response: Response = RedirectResponse("/", status_code=303)  # no token in history or screenshots
         else:
             response = HTMLResponse(page)
-        response.set_cookie(cookie, token, httponly=True, samesite="strict", path="/")
+        response.set_cookie(cookie, token, httponly=True, samesite="lax", path="/")
         return response
 
     async def state(request: Request) -> Response:

@@ -168,7 +168,8 @@ class LabelSession(_Session):
 
     # -- ranking ----------------------------------------------------------------------
     def _rank(self, model: Any, items: list[int]) -> tuple[list[int], dict[int, np.ndarray]]:
-        texts = [self.pool.texts[i] for i in items]
+        every = self.pool.texts
+        texts = [every[i] for i in items]
         probabilities = predict(model, texts)
         order = [items[j] for j in rank(probabilities, texts, self.diversity)]
         return order, dict(zip(items, probabilities))
