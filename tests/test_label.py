@@ -452,7 +452,30 @@ def test_label_command_serves_until_stopped(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "L.csv").exists()
 
 
-def test_a_model_folder_ranks_the_pool_and_its_training_data_joins_the_retraining(tfidf_model, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def seed_model(tmp_path_factory) -> Path:
+    """A TF-IDF model folder fit on the seed data, saved as training saves one (weights plus
+    manifest) but without the cross-validation and reports, which cost this file 20-30 s."""
+    import dataclasses
+
+    from conftest import SEEDS
+    from stance.config import TfidfConfig, TrainConfig
+    from stance.data import load_labeled
+    from stance.manifest import build_manifest, write_manifest
+    from stance.models import create_model
+
+    data = load_labeled(SEEDS, LABELS)
+    folder = tmp_path_factory.mktemp("models") / "tfidf"
+    folder.mkdir()
+    create_model(TfidfConfig(), LABELS).fit(data.texts, data.labels).save(folder)
+    config = dataclasses.asdict(TrainConfig(model=TfidfConfig()))
+    manifest = build_manifest(kind="tfidf", labels=LABELS, stance_labels=LABELS[:2], target="china-mediator",
+                              config=config, data_fingerprint=data.fingerprint, metrics={})
+    write_manifest(folder, manifest)
+    return folder
+
+
+def test_a_model_folder_ranks_the_pool_and_its_training_data_joins_the_retraining(seed_model, tmp_path, monkeypatch):
     import stance.label.app as app
 
     from stance.active import select
@@ -462,10 +485,10 @@ def test_a_model_folder_ranks_the_pool_and_its_training_data_joins_the_retrainin
     served = {}
     monkeypatch.setattr(app, "serve", lambda session, sock, open_browser: served.update(session=session))
     write_pool(tmp_path)
-    assert main(["label", str(tmp_path / "pool.csv"), "--out", str(tmp_path / "L.csv"), "--model", str(tfidf_model),
-                 "--no-browser"]) == 0
+    assert main(["label", str(tmp_path / "pool.csv"), "--out", str(tmp_path / "L.csv"), "--model", str(seed_model),
+                 "--no-browser", "--port", "0"]) == 0
     session = served["session"]
-    model, _ = load_model(tfidf_model)
+    model, _ = load_model(seed_model)
     texts = [s[1] for s in SENTENCES]
     assert session.queue == select(model.predict_proba(texts), texts, len(texts))  # as `stance suggest` orders them
     assert session.state()["item"]["guess"] is not None and session.state()["model"]["name"].endswith("(tfidf)")
