@@ -108,9 +108,15 @@ def preflight(argv: Sequence[str], config_dir: str | Path = CONFIG_DIR) -> None:
         if multirun
         else [[o.input_line for o in ours]]
     )
+    from stance.model_folder import check_can_write
+
     for job in jobs[:MAX_CHECKED_JOBS]:
         try:
-            to_train_config(compose(*job, config_dir=config_dir))
+            config = to_train_config(compose(*job, config_dir=config_dir))
+            # A sweep job writes to its own Hydra folder unless output_dir is given; a given one that
+            # exists fails here, before Hydra makes any folder, not in the middle of the sweep.
+            if config.final_fit and (not multirun or any(o.split("=")[0] == "output_dir" for o in job)):
+                check_can_write(Path(config.output_dir), config.overwrite)
         except StanceError as err:
             _fail(f"{' '.join(job) + ': ' if len(jobs) > 1 else ''}{err}")
         except (HydraException, OmegaConfBaseException) as err:

@@ -30,6 +30,7 @@ REPORT = "report.md"
 CONFUSION_PNG = "confusion_matrix.png"
 RELIABILITY_PNG = "reliability.png"
 ERRORS_CSV = "errors.csv"
+TRAINING_TEXTS = "training_texts.json"  # hashes of the training sentences, to spot evaluation on them
 FORMAT_VERSION = 1
 
 _VERSIONED_PACKAGES = (
@@ -238,3 +239,30 @@ def atomic_folder(target: Path, overwrite: bool) -> Iterator[Path]:
 
 def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+# ---------------------------------------------------------------- training texts
+
+
+def text_hash(text: str) -> str:
+    """A short hash of a sentence, case and spacing ignored (a one-way record, not the text)."""
+    import hashlib
+
+    return hashlib.sha1(" ".join(text.lower().split()).encode("utf-8")).hexdigest()[:16]
+
+
+def write_training_texts(folder: Path, texts: list[str]) -> None:
+    payload = {
+        "hash": "sha1 of the lower-cased, space-collapsed text, first 16 hex digits",
+        "hashes": sorted({text_hash(t) for t in texts}),
+    }
+    (Path(folder) / TRAINING_TEXTS).write_text(json.dumps(payload), encoding="utf-8")
+
+
+def count_training_texts(folder: str | Path, texts: list[str]) -> int | None:
+    """How many of `texts` the model in `folder` was trained on (None: the folder does not say)."""
+    try:
+        known = set(json.loads((Path(folder) / TRAINING_TEXTS).read_text(encoding="utf-8"))["hashes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return sum(text_hash(t) in known for t in texts)

@@ -89,6 +89,7 @@ def classify(
 
 
 def evaluate_file(
+    model_dir: str | Path,
     model: StanceClassifier,
     manifest: dict[str, Any],
     path: str | Path,
@@ -99,6 +100,7 @@ def evaluate_file(
     """Score a saved model on a labeled CSV (text, label; a target column for multi-target models)."""
     from stance.data.labeled import load_labeled
     from stance.evaluation.metrics import calibration, evaluate_predictions
+    from stance.model_folder import count_training_texts
 
     # Duplicate texts or ids would count one sentence twice in every score.
     data = load_labeled(path, model.labels, required=("text", "label"), unique_ids=True)
@@ -115,4 +117,5 @@ def evaluate_file(
         seed=seed,
     )
     evaluation.calibration = calibration(data.labels, probabilities, model.labels)
+    evaluation.trained_on = count_training_texts(model_dir, data.texts)
     return evaluation

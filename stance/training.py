@@ -17,7 +17,14 @@ from stance.data.formats import TrainingData, load_training_data
 from stance.errors import StanceError
 from stance.evaluation.protocols import cross_validation, official_splits, progress
 from stance.evaluation.results import TrainingResult
-from stance.model_folder import atomic_folder, build_manifest, check_can_write, folder_size, write_manifest
+from stance.model_folder import (
+    atomic_folder,
+    build_manifest,
+    check_can_write,
+    folder_size,
+    write_manifest,
+    write_training_texts,
+)
 from stance.models import create_model
 from stance.models.base import StanceClassifier
 from stance.reports.model_report import write_reports
@@ -141,6 +148,8 @@ def _save(
     targets = None if corpus.targets is None else list(dict.fromkeys(corpus.targets))
     with atomic_folder(output_dir, config.overwrite) as folder:
         model.save(folder)
+        trained = scored.trained_rows if scored.trained_rows is not None else range(len(corpus))
+        write_training_texts(folder, data.training_rows(trained)[0])
         result.size_bytes = folder_size(folder)
         result.output_dir = str(output_dir)
         s = result.scores

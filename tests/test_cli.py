@@ -63,6 +63,13 @@ def test_evaluate_json_on_any_csv_with_text_and_label(tfidf_model, tmp_path):
     assert metrics["n"] == 3
     readable = run_cli("evaluate", str(tfidf_model), str(data))
     assert "macro-F1" in readable.stdout.decode() and "Confusion matrix" in readable.stdout.decode()
+    assert metrics["trained_on"] == 0 and b"warning" not in readable.stderr
+
+
+def test_evaluate_warns_when_rows_are_the_models_training_data(tfidf_model):
+    result = run_cli("evaluate", str(tfidf_model), "seeds/sentences.csv", "--n-bootstrap", "20")
+    assert result.returncode == 0
+    assert b"warning: 279 of 279 rows of seeds/sentences.csv are sentences this model was trained on" in result.stderr
 
 
 def test_info_and_data(tfidf_model):

@@ -63,6 +63,13 @@ def test_config_errors_are_one_line_with_a_hint_and_exit_2(capsys, argv, message
     assert code == 2 and message in err and len(err.splitlines()) == 1, err
 
 
+def test_a_sweep_into_an_existing_folder_fails_before_hydra_makes_any(capsys, tmp_path):
+    (tmp_path / "tfidf").mkdir()
+    (tmp_path / "tfidf" / "stance.json").write_text("{}")
+    code, err = run_preflight(capsys, "-m", "model=tfidf,setfit", f"output_dir={tmp_path}/${{model.name}}")
+    assert code == 2 and "already exists; pass overwrite=true" in err
+
+
 @pytest.mark.parametrize("argv", [["-m", "seed=range(0,3)"], ["-m", "model=tfidf,setfit"], ["model.C=3"], ["--help"]])
 def test_hydra_sweep_syntax_is_accepted(capsys, argv):
     assert run_preflight(capsys, *argv)[0] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from stance.cli.main import at_least, non_negative
 
@@ -24,7 +25,13 @@ def run(args: argparse.Namespace) -> int:
     from stance.reports.format import fmt, metrics_tables, with_interval
 
     model, manifest = load_model(args.model_dir)
-    evaluation = evaluate_file(model, manifest, args.data, args.target, args.n_bootstrap, args.seed)
+    evaluation = evaluate_file(args.model_dir, model, manifest, args.data, args.target, args.n_bootstrap, args.seed)
+    if evaluation.trained_on:
+        print(
+            f"warning: {evaluation.trained_on} of {evaluation.n} rows of {args.data} are sentences this model was "
+            "trained on: their scores are not held-out and overstate how it does on new text",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(evaluation.to_dict()))
         return 0

@@ -38,6 +38,7 @@ class Scored:
     scored_rows: list[int]  # the evaluated rows behind the scores
     val: Evaluation | None = None
     model: StanceClassifier | None = None  # official splits: the model trained on `train`
+    trained_rows: list[int] | None = None  # official splits: the evaluated rows that model saw
 
 
 def group_folds(groups: Sequence[str]) -> list[Fold]:
@@ -202,4 +203,5 @@ def official_splits(config: TrainConfig, data: TrainingData) -> Scored:
         scored_rows=split_rows["test"],
         val=val,
         model=model,
+        trained_rows=train,
     )

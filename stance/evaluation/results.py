@@ -21,6 +21,8 @@ class Evaluation:
     intervals: dict[str, Any] | None = None
     # Expected calibration error, reliability bins and the --min-confidence trade-off.
     calibration: dict[str, Any] | None = None
+    # How many of the scored sentences the model was trained on (None: unknown); not held-out.
+    trained_on: int | None = None
 
     @property
     def labels(self) -> list[str]:
