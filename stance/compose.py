@@ -115,7 +115,8 @@ def preflight(argv: Sequence[str], config_dir: str | Path = CONFIG_DIR) -> None:
             config = to_train_config(compose(*job, config_dir=config_dir))
             # A sweep job writes to its own Hydra folder unless output_dir is given; a given one that
             # exists fails here, before Hydra makes any folder, not in the middle of the sweep.
-            if config.final_fit and (not multirun or any(o.split("=")[0] == "output_dir" for o in job)):
+            # (A single run checks this itself before any work, and makes no folder before it.)
+            if config.final_fit and multirun and any(o.split("=")[0] == "output_dir" for o in job):
                 check_can_write(Path(config.output_dir), config.overwrite)
         except StanceError as err:
             _fail(f"{' '.join(job) + ': ' if len(jobs) > 1 else ''}{err}")
