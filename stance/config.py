@@ -53,6 +53,10 @@ class DataConfig:
         metadata={"help": "Labels whose F1 is averaged into F_avg."},
     )
     target: str = field(default="china-mediator", metadata={"help": "Slug of the stance target."})
+    per_target: bool = field(
+        default=False,
+        metadata={"help": "Train one model per stance target (multi-target data), whatever the model's own setting."},
+    )
     group_column: str = field(
         default="article", metadata={"help": "Cross-validation groups: no group is split between train and test."}
     )
