@@ -195,6 +195,11 @@ def run(cfg: Any) -> dict[str, Any]:
             | {"baseline": {k: result["baseline"][k] for k in ("macro_f1", "f_avg", "accuracy")}},
             targets=targets,
         )
+        from stance.models.onnx import manifest_entry
+
+        exported = manifest_entry(folder)  # the torch classes' save writes it (stance.models.onnx)
+        if exported:
+            manifest["onnx"] = exported
         write_manifest(folder, manifest)
         scored = [i for i in range(len(data.texts)) if data.splits is None or data.splits[i] == "test"]
         test = data.subset(scored)
