@@ -106,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
     info.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
 
+    export = commands.add_parser("export", help="add an ONNX export to a transformer or SetFit model folder "
+                                 "(classify then runs on onnxruntime, without torch)")
+    export.add_argument("model_dir")
+    export.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                        help="int8: dynamic quantisation, faster and smaller, changes some labels (default fp32)")
+    export.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
     data = commands.add_parser("data", help="label counts of a labeled data file")
     data.add_argument("path", nargs="?", default="seeds/sentences.csv")
     data.add_argument("--group", default="article", help="column to count by (default: article)")
@@ -336,10 +343,23 @@ def _info(args: argparse.Namespace) -> int:
     model_config = (manifest.get("config") or {}).get("model") or {}
     if model_config:
         lines.append("settings:     " + ", ".join(f"{k}={v}" for k, v in model_config.items() if k != "name"))
+    from stance.models.onnx import describe
+
+    if describe(manifest):
+        lines.append(f"onnx:         {describe(manifest)}")
     versions = manifest.get("versions") or {}
     if versions:
         lines.append("versions:     " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     print("\n".join(lines))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from stance.models.onnx import export_model_folder
+
+    entry = export_model_folder(args.model_dir, args.precision)
+    print(f"{args.model_dir}: {entry['precision']} ONNX export written ({', '.join(entry['files'])}, "
+          f"{entry['bytes'] / 1e6:.1f} MB); classify, evaluate, analyze and suggest now run on onnxruntime")
     return 0
 
 
@@ -363,7 +383,7 @@ def _data(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"classify": _classify, "evaluate": _evaluate, "analyze": _analyze, "audit": _audit, "suggest": _suggest,
-            "info": _info, "data": _data}
+            "info": _info, "data": _data, "export": _export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
