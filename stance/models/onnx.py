@@ -410,8 +410,9 @@ def check_weights(folder: Path, name: str) -> None:
 def save_export(classifier: Any, folder: str | Path) -> dict[str, Any] | None:
     """Called by the torch classifiers' `save`: write the fp32 export beside the weights.
 
-    A model the exporter cannot handle still saves (its folder loads through torch): the
-    reason goes to stderr and `stance export` can retry later.
+    A model the exporter cannot handle still saves (its folder loads through torch): hours of
+    training are not lost to an architecture the exporter or the fusions do not know. The
+    reason goes to stderr, and `stance export` retries later (and fails loudly).
     """
     try:
         if classifier.kind == "transformer":
@@ -419,8 +420,9 @@ def save_export(classifier: Any, folder: str | Path) -> dict[str, Any] | None:
         if classifier.kind == "setfit":
             return export_setfit(classifier.body, folder)
         raise StanceError(f"no ONNX export for {classifier.kind} models")
-    except StanceError as err:
-        print(f"warning: {folder}: no ONNX export, the folder will load through torch ({err})", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001 - see above: the safetensors are saved either way
+        reason = str(err) if isinstance(err, StanceError) else f"{type(err).__name__}: {_first_line(err)}"
+        print(f"warning: {folder}: no ONNX export, the folder will load through torch ({reason})", file=sys.stderr)
         return None
 
 
@@ -450,7 +452,7 @@ def export_transformer(model: Any, tokenizer: Any, folder: str | Path, max_lengt
         "tokenizer": "tokenizer.json", "max_length": int(max_length),
         "truncation_side": tokenizer.truncation_side, "pad_id": _pad_id(tokenizer),
     }
-    return _export(Logits().eval(), folder, info, reference, config.num_attention_heads, config.hidden_size)
+    return _export(Logits().eval(), folder, info, reference, _heads(config), getattr(config, "hidden_size", 0))
 
 
 def export_setfit(body: Any, folder: str | Path) -> dict[str, Any]:
@@ -485,7 +487,12 @@ def export_setfit(body: Any, folder: str | Path) -> dict[str, Any]:
         "truncation_side": tokenizer.truncation_side, "pad_id": _pad_id(tokenizer),
     }
     config = encoder.config
-    return _export(Embedding().eval(), folder, info, reference, config.num_attention_heads, config.hidden_size)
+    return _export(Embedding().eval(), folder, info, reference, _heads(config), getattr(config, "hidden_size", 0))
+
+
+def _heads(config: Any) -> int:
+    """Attention heads for the fusions; 0 lets onnxruntime read them off the graph."""
+    return int(getattr(config, "num_attention_heads", 0) or 0)
 
 
 def _pad_id(tokenizer: Any) -> int:
