@@ -163,6 +163,9 @@ class SetFitClassifier(StanceClassifier):
         payload = {"classes": [str(c) for c in self.head.classes_],
                    "embedding_dimension": int(self.head.coef_.shape[1])}
         (folder / HEAD_CONFIG).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        from stance.models.onnx import save_export
+
+        save_export(self, folder)  # onnx/: what loading runs, without torch (stance.models.load_weights)
 
     @classmethod
     def load(cls, folder: Path, config: SetFitConfig, labels: Sequence[str]) -> "SetFitClassifier":
