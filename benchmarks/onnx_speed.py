@@ -1,8 +1,8 @@
 """How fast and how faithful is ONNX Runtime inference? The figures behind the README's ONNX section.
 
-    python benchmarks/onnx_speed.py end-to-end --transformer DIR --setfit DIR --tfidf DIR [--n 2000] [--repeats 3]
-    python benchmarks/onnx_speed.py int8-cv --kind transformer|setfit
-    python benchmarks/onnx_speed.py sweep DIR [--n 2000]
+    python -m benchmarks.onnx_speed end-to-end --transformer DIR --setfit DIR --tfidf DIR [--n 2000] [--repeats 3]
+    python -m benchmarks.onnx_speed int8-cv --kind transformer|setfit
+    python -m benchmarks.onnx_speed sweep DIR [--n 2000]
 
 end-to-end: wall time with start-up, as a user meets it, of `stance classify DIR --file F --json`
 on n distinct sentences (seed sentences cycled, numbered after the first pass) against the
