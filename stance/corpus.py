@@ -73,11 +73,17 @@ class Summary:
     empty: int = 0
     empty_positions: list[str] = field(default_factory=list)  # the first few, for the message
     seconds: float = 0.0
+    load_seconds: float = 0.0  # of `seconds`, loading the model
     output: str | None = None
 
     @property
     def rate(self) -> float:
-        return self.written / self.seconds if self.seconds else 0.0
+        """Rows a second once the model is loaded: what more rows cost (the load is paid once)."""
+        working = self.seconds - self.load_seconds
+        return self.written / working if working > 0 else 0.0
+
+    def timing(self) -> str:
+        return f"{self.seconds:.1f} s ({self.rate:,.0f} rows/s after {self.load_seconds:.1f} s loading the model)"
 
     def empty_note(self) -> str | None:
         if not self.empty:
@@ -92,6 +98,7 @@ class Summary:
             "classified": self.classified,
             "empty": self.empty,
             "seconds": round(self.seconds, 3),
+            "load_seconds": round(self.load_seconds, 3),
             "output": self.output,
         }
 
@@ -146,7 +153,9 @@ def classify_corpus(
                 predictions: list[Any] = []
                 if found:
                     if model is None:
+                        loading = time.perf_counter()
                         model = _load(model_dir)
+                        summary.load_seconds = time.perf_counter() - loading
                     predictions = _classify(model, manifest, found, target, min_confidence, explain)
                 writer.write(rows, iter(predictions), summary)
                 if bar is not None:

@@ -43,7 +43,7 @@ def classify_shard(cfg: Any) -> dict[str, Any]:
     part = f"shard {shard}: {summary.written:,} of {summary.rows:,} rows" if shard.n > 1 else f"{summary.rows:,} rows"
     print(
         f"{part} ({summary.classified:,} classified, "
-        f"{summary.empty:,} empty) in {summary.seconds:.1f} s ({summary.rate:,.0f} rows/s); written to {output}",
+        f"{summary.empty:,} empty) in {summary.timing()}; written to {output}",
         flush=True,
     )
     return summary.to_dict()

@@ -186,11 +186,15 @@ def test_shards_are_disjoint_and_their_union_is_the_single_run(tfidf_model, tmp_
     assert merged.read_bytes() == single.read_bytes()
     assert "50 rows of 3 shard file(s) merged" in capsys.readouterr().err
 
-    # a shard that holds no row (more shards than rows) is an empty output, not an error
+    # a shard that holds no row (more shards than rows), or only empty ones, is not an error
     few = tmp_path / "few.txt"
-    few.write_text("One.\nTwo.\n", encoding="utf-8")
+    few.write_text("One.\n\n", encoding="utf-8")
     assert main(["classify", str(tfidf_model), "--file", str(few), "--json", "--shard", "3/4"]) == 0
     assert capsys.readouterr().out == ""
+    assert main(["classify", str(tfidf_model), "--file", str(few), "--json", "--shard", "1/2"]) == 0
+    assert _json_lines(capsys.readouterr().out) == [
+        {"index": 1, "text": "", "label": None, "scores": None, "skipped": "empty"}
+    ]
 
 
 def test_merge_refuses_incomplete_or_overlapping_shards(tfidf_model, tmp_path, capsys):
@@ -217,8 +221,14 @@ def test_merge_refuses_incomplete_or_overlapping_shards(tfidf_model, tmp_path, c
     table.write_text("label        score  text\n")
     assert main(["merge", str(table)]) == 2
     assert "not a JSON object" in capsys.readouterr().err
+    other = tmp_path / "shard-00001-of-00002.jsonl"
+    other.write_text('{"index": 1}\n')
+    assert main(["merge", files[0], str(other)]) == 2
+    assert "shard files of different splits (of 2, 3)" in capsys.readouterr().err
     assert main(["classify", str(tfidf_model), "x", "--shard", "3/3"]) == 2
     assert "K must be between 0 and N-1" in capsys.readouterr().err
+    assert main(["classify", str(tfidf_model), "x", "--shard", "1-4"]) == 2
+    assert "expected K/N" in capsys.readouterr().err
 
 
 def test_progress_bar_on_stderr(tfidf_model, tmp_path, capsys):
@@ -339,3 +349,6 @@ def test_row_reader_counts_rows_across_arguments_and_file(tmp_path):
         (3, None, f"{path}:2"),
         (4, "b", f"{path}:3"),
     ]
+    lines = tmp_path / "c.jsonl"
+    lines.write_text('{"text": "a"}\n\n{"text": null}\n{"text": " b "}', encoding="utf-8")  # no final newline
+    assert [(r.index, r.text) for r in RowReader([], str(lines))] == [(0, "a"), (1, None), (2, None), (3, "b")]

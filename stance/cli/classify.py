@@ -100,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         part = f" (shard {shard}: {summary.written:,} of {summary.rows:,} rows)" if shard else ""
         print(
-            f"{summary.classified:,} classified, {summary.empty:,} empty{part} in {summary.seconds:.1f} s "
-            f"({summary.rate:,.0f} rows/s); written to {args.output}",
+            f"{summary.classified:,} classified, {summary.empty:,} empty{part} in {summary.timing()}; "
+            f"written to {args.output}",
             file=sys.stderr,
         )
     return 0
