@@ -23,7 +23,7 @@ SHARES = (0.0, 0.25, 0.5, 1.0)
 CHOICES = {
     "tfidf": ["model.C=1", "model.C=3", "model.C=10", "model.C=30"],
     "setfit": ["model.C=0.3", "model.C=1", "model.C=3"],
-    "ensemble": ["model.members=[tfidf,setfit]", "model.members=[tfidf,setfit,transformer]"],
+    "ensemble": ["model.weights=[1,1]", "model.weights=[1,2]", "model.weights=[2,1]"],
     "transformer": ["model.epochs=2", "model.epochs=4"],
 }
 

@@ -350,7 +350,7 @@ def write_report(results: dict[str, Any], out: Path, figures: Path) -> None:
     lines = [
         "# Benchmarks",
         "",
-        f"Produced by `python scripts/benchmark.py` on {results['machine']}. Every figure below comes "
+        f"Produced by `python -m benchmarks.run` on {results['machine']}. Every figure below comes "
         "from these runs (sections run separately; commit and date of each):",
         "",
         *(

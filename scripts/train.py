@@ -46,7 +46,10 @@ def main(cfg) -> float:
 
 
 if __name__ == "__main__":
-    from stance.compose import preflight
+    from stance.compose import preflight, render_help
 
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):
+        print(render_help(CONFIGS))  # the real choices and every key's help, not Hydra's schema listing
+        raise SystemExit(0)
     preflight(sys.argv[1:], str(CONFIGS))
     main()

@@ -127,3 +127,53 @@ def preflight(argv: Sequence[str], config_dir: str | Path = CONFIG_DIR) -> None:
 def _fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def render_help(config_dir: str | Path = CONFIG_DIR) -> str:
+    """`scripts/train.py --help`: the real choices of each config group and every key with its help."""
+    from dataclasses import MISSING, fields
+
+    from stance.config import MODEL_CONFIGS, DataConfig, TrainConfig
+
+    config_dir = Path(config_dir)
+
+    def choices(group: str) -> str:
+        return ", ".join(sorted(p.stem for p in (config_dir / group).glob("*.yaml")))
+
+    def keys(schema: type, prefix: str) -> list[str]:
+        lines = []
+        for f in fields(schema):
+            if f.name in ("data", "model"):
+                continue
+            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+            key = f"{prefix}{f.name}={default!r}"
+            help_text = f.metadata.get("help", "")
+            lines.append(f"  {key:<36} {help_text}" if len(key) <= 36 else f"  {key}\n  {'':<36} {help_text}")
+        return lines
+
+    launchers = choices("hydra/launcher") + ", basic (default), joblib, submitit_local, submitit_slurm"
+    lines = [
+        "Train, evaluate and save a stance model (Hydra): python scripts/train.py [-m] [group=option] [key=value ...]",
+        "",
+        "Config groups (pick one option each):",
+        f"  data=            {choices('data')} (seeds: the five seed articles are scored, data/authored.csv "
+        "is train-only)",
+        f"  model=           {choices('model')}",
+        f"  hydra/launcher=  {launchers} (with -m)",
+        "",
+        "Keys (defaults live in stance/config.py; YAML files and the command line override them):",
+        *keys(TrainConfig, ""),
+        "",
+        *keys(DataConfig, "data."),
+    ]
+    for name, schema in MODEL_CONFIGS.items():
+        lines += ["", f"model={name}:", *keys(schema, "model.")]
+    lines += [
+        "",
+        "Examples:",
+        "  python scripts/train.py model=setfit output_dir=models/setfit-2",
+        "  python scripts/train.py -m model=tfidf,setfit seed=0,1       # a sweep: one job per combination",
+        "  python scripts/train.py data.train_only=[]                   # the seed articles alone",
+        "Hydra's own options: --hydra-help; the composed config: --cfg job",
+    ]
+    return "\n".join(lines)

@@ -43,6 +43,8 @@ def to_train_config(cfg: Any) -> TrainConfig:
             raise StanceError(f"invalid config: {err}".splitlines()[0]) from None
     if not dataclasses.is_dataclass(cfg.model):
         raise StanceError("config has no model: pick one with model=tfidf|transformer|setfit|ensemble")
+    if cfg.data.per_target and hasattr(cfg.model, "per_target"):
+        cfg.model = dataclasses.replace(cfg.model, per_target=True)
     cfg.check()
     return cfg
 
@@ -83,8 +85,9 @@ def measure_throughput(
 def train(cfg: Any, overrides: Sequence[str] = ()) -> TrainingResult:
     """Evaluate the configured model, then (unless `final_fit=false`) fit it on all the data and save it.
 
-    Cross-validated data: the saved model is fit on all the data (evaluated + train-only) after
-    cross-validation. Official splits: the saved model is the one trained on `train` and scored on `test`.
+    Cross-validated data: the saved model is fitted on all the data (evaluated + train-only) after
+    cross-validation. Official splits: scores come from a model trained on `train`; the saved model is
+    refitted on train + val.
     """
     config = to_train_config(cfg)
     output_dir = Path(config.output_dir)
@@ -115,14 +118,13 @@ def train(cfg: Any, overrides: Sequence[str] = ()) -> TrainingResult:
     )
     if not config.final_fit:
         return result
-    model = scored.model
-    if model is None:
-        n_all = len(data.evaluated) + (len(data.train_only) if data.train_only else 0)
-        progress(f"final fit on all {n_all} sentences")
-        fit_started = time.perf_counter()
-        everything = list(range(len(data.evaluated)))
-        model = create_model(config.model, config.data.labels, seed=config.seed).fit(*data.training_rows(everything))
-        result.timing["final_fit_seconds"] = time.perf_counter() - fit_started
+    n_final = len(scored.final_rows) + (len(data.train_only) if data.train_only else 0)
+    progress(f"final fit on {n_final} sentences")
+    fit_started = time.perf_counter()
+    model = create_model(config.model, config.data.labels, seed=config.seed).fit(
+        *data.training_rows(scored.final_rows)
+    )
+    result.timing["final_fit_seconds"] = time.perf_counter() - fit_started
     result.timing["train_seconds"] = time.perf_counter() - started
     _save(config, data, model, scored, result, output_dir)
     return result
@@ -148,8 +150,7 @@ def _save(
     targets = None if corpus.targets is None else list(dict.fromkeys(corpus.targets))
     with atomic_folder(output_dir, config.overwrite) as folder:
         model.save(folder)
-        trained = scored.trained_rows if scored.trained_rows is not None else range(len(corpus))
-        write_training_texts(folder, data.training_rows(trained)[0])
+        write_training_texts(folder, data.training_rows(scored.final_rows)[0])
         result.size_bytes = folder_size(folder)
         result.output_dir = str(output_dir)
         s = result.scores

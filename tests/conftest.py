@@ -24,6 +24,17 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subproc
     )
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread: tiny models on a busy 2-core machine run many times faster without OpenMP waits."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tfidf_model(tmp_path_factory) -> Path:
     """A TF-IDF model trained on the seed sentences alone through the real training entry point."""

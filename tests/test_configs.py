@@ -88,3 +88,14 @@ def test_configs_folder_is_where_compose_looks():
     from stance.compose import CONFIG_DIR
 
     assert Path(CONFIG_DIR) == ROOT / "configs"
+
+
+def test_help_lists_the_real_choices_and_every_key_with_its_help():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "scripts/train.py", "--help"], capture_output=True, cwd=ROOT, text=True)
+    assert result.returncode == 0
+    assert "model=           ensemble, setfit, tfidf, transformer" in result.stdout
+    assert "_schema" not in result.stdout and "hydra/launcher=" in result.stdout
+    assert "data.train_only=[]" in result.stdout and "model.C=10.0" in result.stdout

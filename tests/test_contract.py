@@ -13,6 +13,7 @@ from stance.models import create_model, load_weights
 from stance.models.base import NotFittedError
 
 LABELS = ["supportive", "skeptical", "neutral"]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 KINDS = ["tfidf", "transformer", "setfit", "ensemble", "per_target", "calibrated"]
 
 
@@ -35,16 +36,6 @@ def configs(tmp_path_factory, data):
         "per_target": TfidfConfig(char_ngram_max=3, per_target=True),
         "calibrated": TfidfConfig(char_ngram_max=3, calibration="temperature"),
     }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def targets_for(kind, data):

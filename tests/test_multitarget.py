@@ -173,3 +173,20 @@ def test_cross_validation_sees_per_row_targets(tmp_path):
         )
     )
     assert result.scores.macro_f1 > 0.9
+
+
+def test_tweeteval_trains_per_target_and_refits_the_saved_model_on_train_and_val(tweeteval_folder, tmp_path):
+    from stance.data.formats import load_training_data
+    from stance.model_folder import count_training_texts
+    from stance.training import to_train_config
+
+    folder = tmp_path / "refit"
+    config = to_train_config(compose(*_overrides(tweeteval_folder, f"output_dir={folder}")))
+    assert config.model.per_target  # data=tweeteval asks for one model per target
+    run(config)
+    corpus = load_training_data(config.data).evaluated
+    split = {s: [t for t, x in zip(corpus.texts, corpus.splits) if x == s] for s in ("train", "val", "test")}
+    assert count_training_texts(folder, split["train"] + split["val"]) == 78
+    unseen = [t for t in split["test"] if t not in set(split["train"] + split["val"])]
+    assert unseen and count_training_texts(folder, unseen) == 0  # test never reaches the saved model
+    assert json.loads((folder / "stance.json").read_text())["config"]["model"]["per_target"] is True

@@ -18,18 +18,8 @@ from stance.model_folder import build_manifest, write_manifest
 from stance.models import create_model, load_model
 
 LABELS = ["supportive", "skeptical", "neutral"]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 PICKLES = (".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One thread: tiny models on a busy 2-core machine are many times faster without OpenMP waits."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

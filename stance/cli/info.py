@@ -33,12 +33,12 @@ def run(args: argparse.Namespace) -> int:
         f"(stance labels: {', '.join(manifest.get('stance_labels', []))})",
         f"created:      {manifest.get('created', '?')}",
     ]
-    for role in ("evaluated", "train_only"):
-        if sources.get(role):
-            lines.append(
-                f"{'data (' + role.replace('_', '-') + '):':<14}{sources[role]['path']} "
-                f"({sources[role]['n']} sentences)"
-            )
+    if sources.get("evaluated"):
+        evaluated = sources["evaluated"]
+        lines.append(f"data:         {evaluated['path']} ({evaluated['n']} sentences, scored)")
+    if sources.get("train_only"):
+        extra = sources["train_only"]
+        lines.append(f"train-only:   {extra['path']} ({extra['n']} sentences, never scored)")
     if not sources and data_config.get("path"):
         lines.append(f"data:         {data_config['path']}")
     lines.append(f"fingerprint:  {manifest.get('data_fingerprint', '?')}")

@@ -36,9 +36,8 @@ class Scored:
     protocol_short: str
     probabilities: np.ndarray  # one row per evaluated sentence (zeros where not scored)
     scored_rows: list[int]  # the evaluated rows behind the scores
+    final_rows: list[int]  # the evaluated rows the saved model is fitted on (plus any train-only rows)
     val: Evaluation | None = None
-    model: StanceClassifier | None = None  # official splits: the model trained on `train`
-    trained_rows: list[int] | None = None  # official splits: the evaluated rows that model saw
 
 
 def group_folds(groups: Sequence[str]) -> list[Fold]:
@@ -164,12 +163,14 @@ def cross_validation(config: TrainConfig, data: TrainingData) -> Scored:
         protocol_short=f"leave-one-{column}-out CV",
         probabilities=probabilities,
         scored_rows=rows,
+        final_rows=rows,
     )
 
 
 def official_splits(config: TrainConfig, data: TrainingData) -> Scored:
     """Train on `train` (plus any train-only data), report on `test` (headline) and `val`;
-    the baseline is each target's majority training label, as in SemEval-2016."""
+    the baseline is each target's majority training label, as in SemEval-2016. Once settings
+    are chosen on `val`, the saved model is refitted on train + val (never on test)."""
     corpus = data.evaluated
     labels = config.data.labels
     split_rows = {s: [i for i, x in enumerate(corpus.splits) if x == s] for s in ("train", "val", "test")}
@@ -202,6 +203,5 @@ def official_splits(config: TrainConfig, data: TrainingData) -> Scored:
         probabilities=probabilities,
         scored_rows=split_rows["test"],
         val=val,
-        model=model,
-        trained_rows=train,
+        final_rows=split_rows["train"] + split_rows["val"],
     )

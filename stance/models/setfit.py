@@ -37,6 +37,8 @@ BODY = "body"
 HEAD_WEIGHTS = "head.safetensors"
 HEAD_CONFIG = "head.json"
 MAX_ITER = 10_000
+# (checkpoint, max_length, device) -> text -> embedding, for frozen bodies fitted in this process.
+_FROZEN_EMBEDDINGS: dict[tuple[str, int, str], dict[str, np.ndarray]] = {}
 
 
 def quiet_sentence_transformers() -> None:
@@ -57,6 +59,7 @@ class SetFitClassifier(StanceClassifier):
         super().__init__(config, labels, seed)
         self.body: Any = None
         self.head: LogisticRegression | None = None
+        self._cache_key: tuple[str, int, str] | None = None  # set while the body is a frozen checkpoint
 
     # ---- training ----
 
@@ -82,6 +85,8 @@ class SetFitClassifier(StanceClassifier):
             self._tune_body(body, texts, labels, device)
         body.eval()
         self.body = body
+        frozen = config.contrastive_iterations == 0
+        self._cache_key = (str(checkpoint), config.max_length, device) if frozen else None
         self.head = make_head(config, self.seed).fit(self.embed(texts), labels)
         return self
 
@@ -122,11 +127,20 @@ class SetFitClassifier(StanceClassifier):
     # ---- prediction ----
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length embeddings; `encode` sorts by length and batches by eval_batch_size."""
-        return self.body.encode(
-            list(texts), batch_size=self.config.eval_batch_size, show_progress_bar=False,
-            normalize_embeddings=True, convert_to_numpy=True,
-        )
+        """Unit-length embeddings; `encode` sorts by length and batches by eval_batch_size.
+
+        A frozen body fitted in this process embeds each text once: cross-validation fits a
+        model per fold on mostly the same sentences, and the embeddings do not change.
+        """
+        cache = _FROZEN_EMBEDDINGS.setdefault(self._cache_key, {}) if self._cache_key else {}
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        if missing:
+            vectors = self.body.encode(
+                missing, batch_size=self.config.eval_batch_size, show_progress_bar=False,
+                normalize_embeddings=True, convert_to_numpy=True,
+            )
+            cache.update(zip(missing, vectors))
+        return np.stack([cache[t] for t in texts])
 
     def predict_proba(self, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
         self.check_fitted("body", "head")
