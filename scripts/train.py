@@ -29,7 +29,9 @@ def main(cfg) -> float:
     hydra_config = HydraConfig.get()
     sweep = hydra_config.mode == RunMode.MULTIRUN
     # A sweep job's result line and comparison row name its own overrides (Hydra's and paths aside).
-    overrides = [o for o in hydra_config.overrides.task if not o.startswith("hydra")] if sweep else []
+    # (Hydra escapes interpolations in overrides: show them as typed.)
+    overrides = [o.replace("\\{", "{").replace("\\}", "}") for o in hydra_config.overrides.task] if sweep else []
+    overrides = [o for o in overrides if not o.startswith("hydra")]
     job_folder = Path(hydra_config.runtime.output_dir)
     if sweep and not any(o.split("=")[0].lstrip("+~") == "output_dir" for o in overrides):
         cfg.output_dir = str(job_folder / "model")  # unique by construction: one folder per job

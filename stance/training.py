@@ -177,6 +177,11 @@ def _save(
             targets=targets,
             data_sources=data.describe(),
         )
+        from stance.models.onnx import manifest_entry
+
+        exported = manifest_entry(folder)  # the transformer and SetFit classes' save writes it
+        if exported:
+            manifest["onnx"] = exported
         write_manifest(folder, manifest)
         test = corpus.subset(scored.scored_rows)
         write_reports(folder, result, test.texts, test.labels, scored.probabilities[scored.scored_rows], test.groups)

@@ -84,7 +84,10 @@ class Recorder:
     seen: typing.ClassVar[list] = []
 
     def fit(self, texts, labels, targets=None):
+        from stance.models.base import FOLD_CACHE
+
         Recorder.seen.append(("fit", list(texts), None if targets is None else list(targets)))
+        Recorder.seen.append(("cache", FOLD_CACHE.get() is not None, None))
         return self
 
     def predict_proba(self, texts, targets=None):
@@ -125,6 +128,10 @@ def test_train_only_sentences_join_every_training_fold_and_never_reach_a_test_fo
     probabilities, baseline, _folds = cross_validate(
         lambda fold: Recorder(), TrainingData(_corpus(texts, gold, groups), extra)
     )
+    from stance.models.base import FOLD_CACHE
+
+    assert all(shared for kind, shared, _ in Recorder.seen if kind == "cache")  # folds share deterministic work
+    assert FOLD_CACHE.get() is None  # ... and nothing outside cross-validation does
     fits = [texts_ for kind, texts_, _ in Recorder.seen if kind == "fit"]
     predicted = [t for kind, texts_, _ in Recorder.seen if kind == "predict" for t in texts_]
     assert len(fits) == 3 and all(set(extra_texts) <= set(f) for f in fits)

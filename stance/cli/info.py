@@ -54,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
     model_config = (manifest.get("config") or {}).get("model") or {}
     if model_config:
         lines.append("settings:     " + ", ".join(f"{k}={v}" for k, v in model_config.items() if k != "name"))
+    from stance.models.onnx import describe
+
+    if describe(manifest):
+        lines.append(f"onnx:         {describe(manifest)}")
     folder = Path(args.model_dir)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     lines.append(f"size:         {size / 1e6:.1f} MB")

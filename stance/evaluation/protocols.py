@@ -20,7 +20,7 @@ from stance.data.formats import TrainingData
 from stance.evaluation.metrics import calibration, classification_metrics, evaluate_predictions
 from stance.evaluation.results import Evaluation, GroupScore
 from stance.models import create_model
-from stance.models.base import StanceClassifier
+from stance.models.base import StanceClassifier, shared_across_folds
 
 Fold = tuple[str, np.ndarray, np.ndarray]  # (held-out group, train indices, test indices)
 
@@ -75,26 +75,27 @@ def cross_validate(
     baseline = [""] * len(corpus)
     folds = group_folds(corpus.groups)
     started = time.perf_counter()
-    for fold_number, (held_out, train_index, test_index) in enumerate(folds):
-        if progress is not None:
-            progress(
-                f"fold {fold_number + 1}/{len(folds)}: holding out {held_out} ({len(test_index)} sentences)"
-                f" [{time.perf_counter() - started:.0f} s]"
-            )
-        train_index = subsample(train_index, train_fraction, seed + fold_number)
-        model = make_model(fold_number)
-        texts, labels, targets = data.training_rows(train_index)
-        model.fit(texts, labels, targets)
-        test_targets = None if corpus.targets is None else [corpus.targets[i] for i in test_index]
-        fold_probabilities = model.predict_proba([corpus.texts[i] for i in test_index], test_targets)
-        if probabilities is None:
-            probabilities = np.zeros((len(corpus), len(model.labels)))
-        probabilities[test_index] = fold_probabilities
-        # The baseline sees the evaluated training rows only, so it is the same with or without
-        # train-only data.
-        majority = Counter(corpus.labels[i] for i in train_index).most_common(1)[0][0]
-        for i in test_index:
-            baseline[i] = majority
+    with shared_across_folds():
+        for fold_number, (held_out, train_index, test_index) in enumerate(folds):
+            if progress is not None:
+                progress(
+                    f"fold {fold_number + 1}/{len(folds)}: holding out {held_out} ({len(test_index)} sentences)"
+                    f" [{time.perf_counter() - started:.0f} s]"
+                )
+            train_index = subsample(train_index, train_fraction, seed + fold_number)
+            model = make_model(fold_number)
+            texts, labels, targets = data.training_rows(train_index)
+            model.fit(texts, labels, targets)
+            test_targets = None if corpus.targets is None else [corpus.targets[i] for i in test_index]
+            fold_probabilities = model.predict_proba([corpus.texts[i] for i in test_index], test_targets)
+            if probabilities is None:
+                probabilities = np.zeros((len(corpus), len(model.labels)))
+            probabilities[test_index] = fold_probabilities
+            # The baseline sees the evaluated training rows only, so it is the same with or without
+            # train-only data.
+            majority = Counter(corpus.labels[i] for i in train_index).most_common(1)[0][0]
+            for i in test_index:
+                baseline[i] = majority
     return probabilities, baseline, folds
 
 

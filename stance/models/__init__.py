@@ -45,7 +45,16 @@ def create_model(config: Any, labels: Sequence[str], seed: int = 0) -> StanceCla
 
 
 def load_weights(folder: Path, config: Any, labels: Sequence[str]) -> StanceClassifier:
-    """Rebuild a trained classifier from the weights in `folder`."""
+    """Rebuild a trained classifier from the weights in `folder`.
+
+    A transformer or SetFit folder with an ONNX export runs on onnxruntime, and its torch class
+    (whose module imports torch) is never imported; wrappers load members through here too.
+    """
+    from stance.models.onnx import load_runtime
+
+    runtime = load_runtime(folder, config, labels)
+    if runtime is not None:
+        return runtime
     return model_class(config).load(Path(folder), config, labels)
 
 

@@ -6,9 +6,28 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
 import numpy as np
 
 from stance.errors import StanceError
+
+
+# Deterministic work that models may share between the folds of one cross-validation (e.g. the
+# embeddings of a frozen encoder); None outside `shared_across_folds`, so saved models and
+# throughput measurements never see it.
+FOLD_CACHE: ContextVar[dict | None] = ContextVar("stance_fold_cache", default=None)
+
+
+@contextmanager
+def shared_across_folds() -> Iterator[None]:
+    token = FOLD_CACHE.set({})
+    try:
+        yield
+    finally:
+        FOLD_CACHE.reset(token)
 
 
 class NotFittedError(StanceError):

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from stance.config import SetFitConfig
 from stance.errors import StanceError
-from stance.models.base import StanceClassifier, joint_inputs
+from stance.models.base import FOLD_CACHE, StanceClassifier, joint_inputs
 from stance.models._hf import (
     TOKENIZER_CONFIG,
     TOKENIZER_VOCABULARIES,
@@ -37,8 +37,6 @@ BODY = "body"
 HEAD_WEIGHTS = "head.safetensors"
 HEAD_CONFIG = "head.json"
 MAX_ITER = 10_000
-# (checkpoint, max_length, device) -> text -> embedding, for frozen bodies fitted in this process.
-_FROZEN_EMBEDDINGS: dict[tuple[str, int, str], dict[str, np.ndarray]] = {}
 
 
 def quiet_sentence_transformers() -> None:
@@ -129,10 +127,11 @@ class SetFitClassifier(StanceClassifier):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings; `encode` sorts by length and batches by eval_batch_size.
 
-        A frozen body fitted in this process embeds each text once: cross-validation fits a
-        model per fold on mostly the same sentences, and the embeddings do not change.
+        Within one cross-validation a frozen body embeds each text once: every fold fits a model on
+        mostly the same sentences, and the embeddings do not change.
         """
-        cache = _FROZEN_EMBEDDINGS.setdefault(self._cache_key, {}) if self._cache_key else {}
+        shared = FOLD_CACHE.get()
+        cache = shared.setdefault(("setfit", self._cache_key), {}) if shared is not None and self._cache_key else {}
         missing = list(dict.fromkeys(t for t in texts if t not in cache))
         if missing:
             vectors = self.body.encode(
@@ -164,6 +163,9 @@ class SetFitClassifier(StanceClassifier):
         payload = {"classes": [str(c) for c in self.head.classes_],
                    "embedding_dimension": int(self.head.coef_.shape[1])}
         (folder / HEAD_CONFIG).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        from stance.models.onnx import save_export
+
+        save_export(self, folder)  # onnx/: what loading runs, without torch (stance.models.load_weights)
 
     @classmethod
     def load(cls, folder: Path, config: SetFitConfig, labels: Sequence[str]) -> "SetFitClassifier":

@@ -194,6 +194,9 @@ class TransformerClassifier(StanceClassifier):
         folder = Path(folder)
         self.model.save_pretrained(folder, safe_serialization=True)
         self.tokenizer.save_pretrained(folder)
+        from stance.models.onnx import save_export
+
+        save_export(self, folder)  # onnx/: what loading runs, without torch (stance.models.load_weights)
 
     @classmethod
     def load(cls, folder: Path, config: TransformerConfig, labels: Sequence[str]) -> "TransformerClassifier":
