@@ -36,11 +36,16 @@ def resolve_targets(
     return targets
 
 
-def predict_proba(model: StanceClassifier, texts: Sequence[str], targets: Sequence[str] | None = None) -> np.ndarray:
-    """Probabilities in chunks, with a progress bar on stderr for long inputs at a terminal."""
+def predict_proba(
+    model: StanceClassifier, texts: Sequence[str], targets: Sequence[str] | None = None, progress: bool = True
+) -> np.ndarray:
+    """Probabilities in chunks, with a progress bar on stderr for long inputs at a terminal.
+
+    `progress=False` leaves the bar to a caller that shows its own (a streamed corpus).
+    """
     chunks = range(0, len(texts), CHUNK)
-    progress = None
-    if len(texts) > CHUNK and sys.stderr.isatty():
+    show, progress = progress, None
+    if show and len(texts) > CHUNK and sys.stderr.isatty():
         from tqdm import tqdm
 
         progress = tqdm(total=len(texts), unit="sent", file=sys.stderr)
@@ -73,11 +78,12 @@ def classify(
     targets: Sequence[str] | None = None,
     min_confidence: float = 0.0,
     explain: bool = False,
+    progress: bool = True,
 ) -> list[Prediction]:
     """One prediction per text; `uncertain` where the top probability is below `min_confidence`."""
     if explain and not hasattr(model, "explain"):
         raise StanceError(f"--explain works for linear n-gram models (tfidf), not {type(model).__name__}")
-    probabilities = predict_proba(model, texts, targets)
+    probabilities = predict_proba(model, texts, targets, progress)
     explanations = model.explain(texts, targets) if explain else [None] * len(texts)
     predictions = []
     for text, row, explanation in zip(texts, probabilities, explanations):

@@ -1,14 +1,21 @@
-"""`stance classify MODEL_DIR TEXT... | --file FILE`: label sentences with a trained model."""
+"""`stance classify MODEL_DIR TEXT... | --file FILE`: label sentences with a trained model.
+
+The input is streamed (stance.corpus): a corpus of any size runs in flat memory, one shard
+of it with `--shard K/N`, into a file that appears only when complete with `--output`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from stance.cli.main import probability
 from stance.errors import StanceError
+
+# An --output with one of these suffixes gets JSON lines even without --json: a table in a
+# .jsonl file is never what was meant, and `stance merge` reads JSON lines.
+JSON_SUFFIXES = (".jsonl", ".ndjson")
 
 
 def add_parser(commands, shared) -> None:
@@ -16,9 +23,33 @@ def add_parser(commands, shared) -> None:
     p.add_argument("model_dir", help="a model folder (e.g. models/tfidf)")
     p.add_argument("texts", nargs="*", help="sentences to classify; '-' reads stdin, one per line")
     p.add_argument(
-        "--file", "-f", help="a text file (one sentence a line) or a CSV with a 'text' column; '-' for stdin"
+        "--file",
+        "-f",
+        help="a text file (one sentence a line), a CSV with a 'text' column or JSON lines with a 'text' field "
+        "(.jsonl); '-' for stdin. Read as a stream: any size",
     )
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--text-field", metavar="NAME", help="the CSV column or JSON field holding the text (default: text)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("txt", "csv", "jsonl"),
+        dest="input_format",
+        help="the --file format when its suffix does not say (e.g. --file - for stdin)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line, with 'index', the input row")
+    p.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write to FILE instead of stdout; it appears only when complete (.jsonl: JSON lines)",
+    )
+    p.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="classify only part K of N (K from 0): the rows whose index is K modulo N; "
+        "merge the parts' --json outputs with `stance merge`",
+    )
     p.add_argument("--target", help="stance target of the texts, for models trained on several targets")
     p.add_argument(
         "--min-confidence",
@@ -33,61 +64,44 @@ def add_parser(commands, shared) -> None:
         action="store_true",
         help="show the n-grams that pushed each sentence to its label (TF-IDF models)",
     )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (shown on stderr at a terminal)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from stance.data.inputs import read_inputs
-    from stance.model_folder import read_manifest
-    from stance.models import load_model
-    from stance.predict import classify, resolve_targets
+    from stance.corpus import Shard, classify_corpus
 
     if not args.texts and args.file is None:
         raise StanceError("classify: give sentences, '-' for stdin, or --file")
-    manifest = read_manifest(args.model_dir)
-    if args.explain and manifest["kind"] != "tfidf":
-        raise StanceError(
-            f"--explain works for linear n-gram models (tfidf); {args.model_dir} is a {manifest['kind']} model"
-        )
+    shard = Shard.parse(args.shard) if args.shard is not None else None
     if len(args.texts) == 1 and args.texts[0] != "-" and Path(args.texts[0]).is_file():
         print(
             f"note: {args.texts[0]!r} is classified as a sentence; to classify the file's lines, use "
             f"--file {args.texts[0]}",
             file=sys.stderr,
         )
-    inputs = read_inputs(args.texts, args.file)
-    if not inputs.texts:
-        raise StanceError(f"classify: no non-empty text to classify ({len(inputs.skipped_empty)} empty skipped)")
-    if inputs.skipped_empty:
-        shown = ", ".join(inputs.skipped_empty[:3]) + (", ..." if len(inputs.skipped_empty) > 3 else "")
-        print(f"{len(inputs.skipped_empty)} empty text(s) left unlabeled: {shown}", file=sys.stderr)
-    model, manifest = load_model(args.model_dir)
-    texts = inputs.texts
-    predictions = iter(
-        classify(
-            model, texts, resolve_targets(manifest, args.target, None, len(texts)), args.min_confidence, args.explain
-        )
+    as_json = args.json or (args.output is not None and Path(args.output).suffix.lower() in JSON_SUFFIXES)
+    summary = classify_corpus(
+        args.model_dir,
+        args.texts,
+        args.file,
+        output=args.output,
+        as_json=as_json,
+        shard=shard,
+        text_field=args.text_field,
+        input_format=args.input_format,
+        target=args.target,
+        min_confidence=args.min_confidence,
+        explain=args.explain,
+        progress=False if args.no_progress else None,
     )
-    out = sys.stdout
-    if not args.json:
-        out.write(f"{'label':<12} {'score':>5}  text\n")
-    for text in inputs.rows:  # one output row per input row, empty ones included
-        if text is None:
-            out.write(
-                json.dumps({"text": "", "label": None, "scores": None, "skipped": "empty"}) + "\n"
-                if args.json
-                else f"{'-':<12} {'':>5}  (empty, not classified)\n"
-            )
-            continue
-        p = next(predictions)
-        if args.json:
-            record = {"text": p.text, "label": p.label, "scores": p.scores}
-            if p.explanation is not None:
-                record["explanation"] = p.explanation
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            continue
-        shown = " ".join(text.split())
-        shown = shown if len(shown) <= 90 else shown[:87] + "..."
-        out.write(f"{p.label:<12} {p.confidence:>5.2f}  {shown}\n")
-        if p.explanation:
-            out.write(" " * 20 + "because of: " + ", ".join(f"'{g}' {w:+.2f}" for g, w in p.explanation) + "\n")
+    note = summary.empty_note()
+    if note:
+        print(note, file=sys.stderr)
+    if args.output is not None:
+        part = f" (shard {shard}: {summary.written:,} of {summary.rows:,} rows)" if shard else ""
+        print(
+            f"{summary.classified:,} classified, {summary.empty:,} empty{part} in {summary.timing()}; "
+            f"written to {args.output}",
+            file=sys.stderr,
+        )
     return 0

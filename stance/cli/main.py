@@ -1,4 +1,4 @@
-"""`stance`: classify, evaluate, analyze, suggest, audit, label, info, export, data.
+"""`stance`: classify, merge, evaluate, analyze, suggest, audit, label, info, export, data.
 
 A plain argparse program (Hydra is for experiments). Exit codes: 0 success, 2 bad usage or
 bad input (one line on stderr), 1 unexpected internal error (one line; --debug shows the
@@ -15,7 +15,7 @@ from importlib import import_module
 from stance.errors import StanceError
 
 # Subcommand -> module in stance.cli; each module has `add_parser(commands)` and `run(args)`.
-COMMANDS = ("classify", "evaluate", "analyze", "suggest", "audit", "label", "info", "export", "data")
+COMMANDS = ("classify", "merge", "evaluate", "analyze", "suggest", "audit", "label", "info", "export", "data")
 
 
 class Parser(argparse.ArgumentParser):
