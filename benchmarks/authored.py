@@ -13,7 +13,7 @@ import argparse
 import json
 import time
 
-from stance.compose import compose
+from stance.composition import compose
 from stance.data.io import PROJECT_ROOT
 from stance.reports.format import fmt, with_interval
 from stance.training import train

@@ -35,7 +35,7 @@ FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 def _evaluate(*overrides: str) -> tuple[dict[str, Any], float]:
     import dataclasses
 
-    from stance.compose import compose
+    from stance.composition import compose
     from stance.training import train
 
     start = time.perf_counter()

@@ -48,7 +48,7 @@ def main(cfg) -> float:
 
 
 if __name__ == "__main__":
-    from stance.compose import preflight, render_help
+    from stance.composition import preflight, render_help
 
     if any(a in ("--help", "-h") for a in sys.argv[1:]):
         print(render_help(CONFIGS))  # the real choices and every key's help, not Hydra's schema listing

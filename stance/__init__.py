@@ -28,7 +28,7 @@ _PUBLIC = {
     "TransformerConfig": "stance.config",
     "SetFitConfig": "stance.config",
     "EnsembleConfig": "stance.config",
-    "compose": "stance.compose",
+    "compose": "stance.composition",
     "Evaluation": "stance.evaluation.results",
     "TrainingResult": "stance.evaluation.results",
     "StanceError": "stance.errors",

@@ -12,7 +12,7 @@ SEEDS = ROOT / "seeds" / "sentences.csv"
 
 def compose(*overrides: str):
     """The training config exactly as scripts/train.py would see it."""
-    from stance.compose import compose as compose_config
+    from stance.composition import compose as compose_config
 
     return compose_config(*overrides)
 

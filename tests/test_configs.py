@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, compose
-from stance.compose import preflight
+from stance.composition import preflight
 from stance.config import MODEL_CONFIGS, DataConfig
 from stance.training import to_train_config
 
@@ -85,7 +85,7 @@ def test_schema_fields_all_have_help_text():
 
 
 def test_configs_folder_is_where_compose_looks():
-    from stance.compose import CONFIG_DIR
+    from stance.composition import CONFIG_DIR
 
     assert Path(CONFIG_DIR) == ROOT / "configs"
 
