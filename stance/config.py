@@ -16,6 +16,14 @@ CALIBRATION_HELP = (
 )
 
 
+def per_target_field() -> Any:
+    return field(default=False, metadata={"help": "Train one model per stance target (multi-target data)."})
+
+
+def calibration_field() -> Any:
+    return field(default="none", metadata={"help": CALIBRATION_HELP})
+
+
 @dataclass
 class DataConfig:
     name: str = field(default="seeds", metadata={"help": "Short name of the data set."})
@@ -73,13 +81,8 @@ class TfidfConfig:
     C: float = field(default=10.0, metadata={"help": "Inverse regularisation strength of the logistic regression."})
     class_weight: str | None = field(default="balanced", metadata={"help": "'balanced' or null."})
     max_iter: int = field(default=5000, metadata={"help": "Solver iterations."})
-    per_target: bool = field(
-        default=False, metadata={"help": "Train one model per stance target (multi-target data)."}
-    )
-    calibration: str = field(
-        default="none",
-        metadata={"help": CALIBRATION_HELP},
-    )
+    per_target: bool = per_target_field()
+    calibration: str = calibration_field()
 
     def check(self) -> None:
         _positive(self, "word_ngram_max", "char_ngram_min", "char_ngram_max", "min_df", "C", "max_iter")
@@ -117,13 +120,8 @@ class TransformerConfig:
     )
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (-1: train for `epochs`)."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
-    per_target: bool = field(
-        default=False, metadata={"help": "Train one model per stance target (multi-target data)."}
-    )
-    calibration: str = field(
-        default="none",
-        metadata={"help": CALIBRATION_HELP},
-    )
+    per_target: bool = per_target_field()
+    calibration: str = calibration_field()
 
     def check(self) -> None:
         _positive(self, "max_length", "epochs", "learning_rate", "batch_size", "eval_batch_size")
@@ -157,13 +155,8 @@ class SetFitConfig:
     )
     class_weight: str | None = field(default="balanced", metadata={"help": "'balanced' or null, for the head."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
-    per_target: bool = field(
-        default=False, metadata={"help": "Train one model per stance target (multi-target data)."}
-    )
-    calibration: str = field(
-        default="none",
-        metadata={"help": CALIBRATION_HELP},
-    )
+    per_target: bool = per_target_field()
+    calibration: str = calibration_field()
 
     def check(self) -> None:
         _positive(self, "contrastive_epochs", "body_learning_rate", "batch_size", "eval_batch_size", "max_length", "C")

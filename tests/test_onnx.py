@@ -30,15 +30,7 @@ HEAVY = ("torch", "transformers", "sentence_transformers")
 LONG = "China can mediate between Moscow and Kyiv, analysts said. " * 400
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One thread: tiny models on a busy 2-core machine are many times faster without OpenMP waits."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
