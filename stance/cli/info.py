@@ -14,7 +14,7 @@ def add_parser(commands, shared) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stance.model_folder import read_manifest
+    from stance.model_folder import folder_size, read_manifest
     from stance.reports.format import fmt, fmt_interval
 
     manifest = read_manifest(args.model_dir)
@@ -58,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     if describe(manifest):
         lines.append(f"onnx:         {describe(manifest)}")
-    folder = Path(args.model_dir)
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    size = folder_size(Path(args.model_dir))
     lines.append(f"size:         {size / 1e6:.1f} MB")
     versions = manifest.get("versions") or {}
     if versions:

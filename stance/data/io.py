@@ -186,11 +186,12 @@ def write_csv(path_or_stream, header: Sequence[str], rows: Iterable[Sequence[obj
 
 
 @contextmanager
-def atomic_file(path: str | Path) -> Iterator[TextIO]:
-    """Open a text file for writing that appears only when complete.
+def atomic_file(path: str | Path, binary: bool = False) -> Iterator[TextIO]:
+    """Open a file for writing (UTF-8 text, or bytes) that appears only when complete.
 
-    Written to a temporary file beside `path`, flushed to disk, then renamed over it: readers
-    and a killed run never see a half-written file, and two writers never interleave.
+    Written to a temporary file beside `path`, flushed to disk, then renamed over it (keeping
+    the old file's permissions) and the rename made durable: readers and a killed run never
+    see a half-written file, and two writers never interleave.
     """
     path = Path(path)
     if path.is_dir():
@@ -198,15 +199,37 @@ def atomic_file(path: str | Path) -> Iterator[TextIO]:
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.tmp-{os.getpid()}-", dir=path.parent)
     try:
-        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as stream:
+        text = {} if binary else {"newline": "", "encoding": "utf-8"}
+        with os.fdopen(descriptor, "wb" if binary else "w", **text) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    fsync_folder(path.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable (a no-op where folders cannot be opened)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write a whole file atomically and durably (see `atomic_file`)."""
+    with atomic_file(path, binary=True) as stream:
+        stream.write(data)
 
 
 def write_text(path: str | Path, text: str) -> None:
