@@ -77,7 +77,7 @@ def main() -> int:
     if "speed" in sections:
         dirs = {
             k: PROJECT_ROOT / "models" / k
-            for k in ("tfidf", "setfit", "transformer")
+            for k in ("tfidf", "setfit", "ensemble", "transformer")
             if (PROJECT_ROOT / "models" / k / "stance.json").exists()
         }
         results["speed"] = benchmark.speed(dirs, log)

@@ -6,6 +6,8 @@ them in Hydra's ConfigStore, which makes a misspelled key fail at once.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -22,6 +24,16 @@ def per_target_field() -> Any:
 
 def calibration_field() -> Any:
     return field(default="none", metadata={"help": CALIBRATION_HELP})
+
+
+TARGET_SETTINGS_HELP = {
+    "help": "Per-target models: settings that differ by target ({target: {key: value}}), "
+    "usually chosen on the val split by data.search."
+}
+
+
+# Keys a search must not touch: they say what the model is, not how it is tuned.
+UNSEARCHABLE = ("name", "per_target", "target_settings", "calibration", "device", "checkpoint", "members")
 
 
 @dataclass
@@ -68,6 +80,15 @@ class DataConfig:
     group_column: str = field(
         default="article", metadata={"help": "Cross-validation groups: no group is split between train and test."}
     )
+    search: dict[str, Any] | None = field(
+        default_factory=dict,
+        metadata={
+            "help": "Settings to choose on the val split, per model kind ({kind: {key: [candidates]}}). "
+            "Per-target models choose per target, by that target's val F_avg; others by the pooled val F_avg. "
+            "Test is scored with the choice and the saved model is refitted on train + val with it. "
+            "Needs data with official splits. data.search=null turns it off; data.search.tfidf=null, one kind's."
+        },
+    )
 
 
 @dataclass
@@ -82,6 +103,7 @@ class TfidfConfig:
     class_weight: str | None = field(default="balanced", metadata={"help": "'balanced' or null."})
     max_iter: int = field(default=5000, metadata={"help": "Solver iterations."})
     per_target: bool = per_target_field()
+    target_settings: dict[str, Any] = field(default_factory=dict, metadata=TARGET_SETTINGS_HELP)
     calibration: str = calibration_field()
 
     def check(self) -> None:
@@ -121,6 +143,7 @@ class TransformerConfig:
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (-1: train for `epochs`)."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
     per_target: bool = per_target_field()
+    target_settings: dict[str, Any] = field(default_factory=dict, metadata=TARGET_SETTINGS_HELP)
     calibration: str = calibration_field()
 
     def check(self) -> None:
@@ -156,6 +179,7 @@ class SetFitConfig:
     class_weight: str | None = field(default="balanced", metadata={"help": "'balanced' or null, for the head."})
     device: str = field(default="auto", metadata={"help": "'auto' (CUDA when present), 'cpu', 'cuda' or 'mps'."})
     per_target: bool = per_target_field()
+    target_settings: dict[str, Any] = field(default_factory=dict, metadata=TARGET_SETTINGS_HELP)
     calibration: str = calibration_field()
 
     def check(self) -> None:
@@ -235,6 +259,41 @@ class TrainConfig:
         if len(set(self.data.labels)) != len(self.data.labels) or len(self.data.labels) < 2:
             raise StanceError("data.labels must hold at least two distinct labels")
         self.model.check()
+        for kind in self.data.search or {}:
+            schema = self.model if kind == self.model.name else MODEL_CONFIGS.get(kind, dict)()
+            search_candidates(schema, self.data.search)
+
+
+def search_candidates(model: Any, search: dict[str, Any]) -> list[dict[str, Any]]:
+    """The settings `data.search` lists for this model's kind: one dict per candidate, each checked.
+    Empty when the kind is not searched."""
+    search = search or {}
+    unknown = sorted(set(search) - set(MODEL_CONFIGS))
+    if unknown:
+        raise StanceError(f"data.search: unknown model kind {unknown[0]!r} (known: {', '.join(MODEL_CONFIGS)})")
+    grid = search.get(model.name)
+    if not grid:
+        return []
+    if not isinstance(grid, dict):
+        raise StanceError(f"data.search.{model.name} must map settings to lists of candidates (got {grid!r})")
+    searchable = [f.name for f in fields(model) if f.name not in UNSEARCHABLE]
+    for key, values in grid.items():
+        if key not in searchable:
+            raise StanceError(
+                f"data.search.{model.name}.{key}: not a setting of {model.name} that can be searched "
+                f"(searchable: {', '.join(searchable)})"
+            )
+        if not isinstance(values, list) or not values:
+            raise StanceError(
+                f"data.search.{model.name}.{key} must be a non-empty list of candidates (got {values!r})"
+            )
+    candidates = [dict(zip(grid, combination)) for combination in itertools.product(*grid.values())]
+    for candidate in candidates:
+        try:
+            dataclasses.replace(model, **candidate).check()
+        except StanceError as err:
+            raise StanceError(f"data.search.{model.name}: candidate {candidate} is invalid: {err}") from None
+    return candidates
 
 
 def model_config_from_dict(values: dict[str, Any]) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from stance.config import TrainConfig
+from stance.config import TrainConfig, search_candidates
 from stance.data.formats import TrainingData, load_training_data
 from stance.errors import StanceError
 from stance.evaluation.protocols import cross_validation, official_splits, progress
@@ -95,8 +95,15 @@ def train(cfg: Any, overrides: Sequence[str] = ()) -> TrainingResult:
         check_can_write(output_dir, config.overwrite)  # before any work starts
     data = load_training_data(config.data, seed=config.seed)
     started = time.perf_counter()
+    if data.evaluated.splits is None and search_candidates(config.model, config.data.search):
+        raise StanceError(
+            f"data.search needs data with a val split, and {data.evaluated.path} is cross-validated; "
+            f"compare settings with a sweep instead, e.g. python scripts/train.py -m model.C=1,10,100"
+        )
     protocol = cross_validation if data.evaluated.splits is None else official_splits
     scored = protocol(config, data)
+    if scored.model_config is not None:  # settings chosen on val: the saved model and manifest use them
+        config = dataclasses.replace(config, model=scored.model_config)
     result = TrainingResult(
         model=config.model.name,
         data={
@@ -113,6 +120,7 @@ def train(cfg: Any, overrides: Sequence[str] = ()) -> TrainingResult:
         baseline=scored.baseline,
         per_group=scored.per_group,
         val=scored.val,
+        search=scored.search,
         timing={"evaluation_seconds": time.perf_counter() - started},
         overrides=list(overrides),
     )

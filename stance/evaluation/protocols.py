@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from stance.config import TrainConfig
 from stance.data.formats import TrainingData
 from stance.evaluation.metrics import calibration, classification_metrics, evaluate_predictions
 from stance.evaluation.results import Evaluation, GroupScore
+from stance.evaluation.search import choose_on_val
 from stance.models import create_model
 from stance.models.base import StanceClassifier, shared_across_folds
 
@@ -38,6 +40,8 @@ class Scored:
     scored_rows: list[int]  # the evaluated rows behind the scores
     final_rows: list[int]  # the evaluated rows the saved model is fitted on (plus any train-only rows)
     val: Evaluation | None = None
+    model_config: Any = None  # the settings the saved model is fitted with (None: the configured ones)
+    search: dict[str, Any] | None = None  # official splits with data.search: candidates, val scores, choice
 
 
 def group_folds(groups: Sequence[str]) -> list[Fold]:
@@ -176,12 +180,15 @@ def official_splits(config: TrainConfig, data: TrainingData) -> Scored:
     labels = config.data.labels
     split_rows = {s: [i for i, x in enumerate(corpus.splits) if x == s] for s in ("train", "val", "test")}
     train = subsample(np.array(split_rows["train"]), config.train_fraction, config.seed).tolist()
-    progress(f"training on the train split ({len(train)} items)")
-    model = create_model(config.model, labels, seed=config.seed).fit(*data.training_rows(train))
     probabilities = np.zeros((len(corpus), len(labels)))
     scored = split_rows["val"] + split_rows["test"]
     targets = None if corpus.targets is None else [corpus.targets[i] for i in scored]
-    probabilities[scored] = model.predict_proba([corpus.texts[i] for i in scored], targets)
+    with shared_across_folds():  # a frozen encoder embeds each tweet once for every candidate
+        search = choose_on_val(config, data, train, split_rows["val"], progress)
+        model_config = search.config if search else config.model
+        progress(f"training on the train split ({len(train)} items)")
+        model = create_model(model_config, labels, seed=config.seed).fit(*data.training_rows(train))
+        probabilities[scored] = model.predict_proba([corpus.texts[i] for i in scored], targets)
     groups = list(dict.fromkeys(corpus.groups))
     majority = {
         g: Counter(corpus.labels[i] for i in train if corpus.groups[i] == g).most_common(1)[0][0] for g in groups
@@ -190,6 +197,7 @@ def official_splits(config: TrainConfig, data: TrainingData) -> Scored:
     scores, baseline_scores = _score(config, corpus.labels, probabilities, baseline, split_rows["test"])
     val, _ = _score(config, corpus.labels, probabilities, baseline, split_rows["val"])
     val.calibration = None
+    chose = "settings chosen on val by data.search (so val scores are optimistic), " if search else ""
     predicted = [labels[i] for i in probabilities.argmax(axis=1)]
     by_group = {g: [i for i in split_rows["test"] if corpus.groups[i] == g] for g in groups}
     return Scored(
@@ -197,7 +205,7 @@ def official_splits(config: TrainConfig, data: TrainingData) -> Scored:
         baseline=baseline_scores,
         per_group=_per_group(config, corpus.labels, predicted, by_group),
         protocol=(
-            "official splits: trained on train, val scores kept for choosing between systems, reported on "
+            f"official splits: trained on train, {chose}val scores kept for choosing between systems, reported on "
             f"test ({len(split_rows['test'])} items pooled over {len(by_group)} targets)"
         ),
         protocol_short="official test split",
@@ -205,4 +213,6 @@ def official_splits(config: TrainConfig, data: TrainingData) -> Scored:
         scored_rows=split_rows["test"],
         val=val,
         final_rows=split_rows["train"] + split_rows["val"],
+        model_config=model_config,
+        search=search.to_dict() if search else None,
     )

@@ -63,6 +63,7 @@ class TrainingResult:
     baseline: Evaluation
     per_group: list[GroupScore] = field(default_factory=list)
     val: Evaluation | None = None  # official splits: the validation split, for choices
+    search: dict[str, Any] | None = None  # data.search: candidates, their val F_avg, and the choice
     timing: dict[str, float] = field(default_factory=dict)
     top_features: dict[str, list[Any]] | None = None
     size_bytes: int | None = None

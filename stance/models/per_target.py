@@ -23,8 +23,12 @@ class PerTargetClassifier(StanceClassifier):
 
     def __init__(self, config: Any, labels: Sequence[str], seed: int = 0):
         super().__init__(config, labels, seed)
-        self.inner_config = dataclasses.replace(config, per_target=False)
+        self.inner_config = dataclasses.replace(config, per_target=False, target_settings={})
         self.models: dict[str, StanceClassifier] = {}
+
+    def config_for(self, target: str) -> Any:
+        """The inner model's settings for one target: its own where `target_settings` has them."""
+        return dataclasses.replace(self.inner_config, **self.config.target_settings.get(target, {}))
 
     def fit(self, texts, labels, targets=None) -> "PerTargetClassifier":
         from stance.models import create_model
@@ -33,7 +37,7 @@ class PerTargetClassifier(StanceClassifier):
         self.models = {}
         for target in dict.fromkeys(keys):
             rows = [i for i, key in enumerate(keys) if key == target]
-            model = create_model(self.inner_config, self.labels, seed=self.seed)
+            model = create_model(self.config_for(target), self.labels, seed=self.seed)
             self.models[target] = model.fit([texts[i] for i in rows], [labels[i] for i in rows])
         return self
 
@@ -74,5 +78,5 @@ class PerTargetClassifier(StanceClassifier):
         except (ValueError, KeyError, TypeError) as err:
             raise StanceError(f"{folder}/{INDEX}: corrupt ({err})") from None
         model = cls(config, labels)
-        model.models = {target: load_weights(folder / sub, model.inner_config, labels) for sub, target in names.items()}
+        model.models = {target: load_weights(folder / sub, model.config_for(target), labels) for sub, target in names.items()}
         return model
