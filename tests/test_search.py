@@ -76,6 +76,7 @@ def test_each_target_keeps_the_setting_that_did_best_on_its_own_val(search_folde
         "against",  # cats' model ignores the words and says its majority label
         "favor",
     ]
+    assert "## Settings chosen on val" in (folder / "report.md").read_text()
     shown = run_cli("info", str(folder))
     assert shown.returncode == 0 and b"target_settings" in shown.stdout
 

@@ -54,6 +54,15 @@ def render_report(result: TrainingResult) -> str:
         val = result.val
         lines += ["", f"Validation split (used for choices, not the headline): macro-F1 {fmt(val.macro_f1)}, "
                   f"F_avg {fmt(val.f_avg)}, n = {val.n}."]
+    if result.search:
+        lines += ["", "## Settings chosen on val (data.search)", "",
+                  f"{len(result.search['candidates'])} candidates, each trained on train and scored by val F_avg; "
+                  "the val score of the choice is optimistic, test never took part.", "",
+                  "| scope | chosen settings | val F_avg of the choice |", "|---|---|---:|"]
+        for scope, settings in result.search["chosen"].items():
+            index = result.search["candidates"].index(settings)
+            shown = ", ".join(f"{key}={value}" for key, value in settings.items())
+            lines.append(f"| {scope} | {shown} | {fmt(result.search['val_f_avg'][scope][index])} |")
     if result.per_group:
         lines += ["", f"## By group ({result.protocol_short})", "", "| group | n | macro-F1 | F_avg | accuracy |",
                   "|---|---:|---:|---:|---:|"]
